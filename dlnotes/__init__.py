@@ -15,9 +15,9 @@ from .plotting import show_source
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset({
-    "activations", "animation", "attention", "augment", "conv", "data", "detection",
-    "device", "hog", "losses", "models", "norm", "optim", "plotting", "pooling",
-    "receptive_field", "regularization", "widgets",
+    "activations", "animation", "attention", "augment", "backprop", "conv", "data",
+    "detection", "device", "hog", "losses", "models", "norm", "optim", "plotting",
+    "pooling", "receptive_field", "regularization", "rnn", "training", "widgets",
 })
 
 __all__ = ["get_device", "seed_everything", "show_source", *sorted(_SUBMODULES)]

@@ -1,0 +1,239 @@
+"""2-D convolution from scratch: output sizes, a readable loop version and a fast one.
+
+Everything here follows ``torch.nn.functional.conv2d``: arrays are NCHW, ``weight`` is
+``(C_out, C_in / groups, kH, kW)``, and ``stride``/``padding``/``dilation`` take an int or
+a pair.  (Like torch and every deep-learning library, "convolution" here is really
+cross-correlation: the kernel is not flipped.)
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validate import check_int, pair
+
+__all__ = [
+    "conv_output_size", "conv_transpose_output_size", "same_padding",
+    "conv2d_naive", "conv2d",
+]
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
+    """Length of a convolution's output along one axis.
+
+    .. math::
+        o = \\left\\lfloor \\frac{n + 2p - d(k - 1) - 1}{s} \\right\\rfloor + 1
+
+    Parameters
+    ----------
+    size : int
+        Input length ``n``.
+    kernel_size, stride, padding, dilation : int
+        ``k``, ``s``, ``p``, ``d`` as in ``torch.nn.Conv2d``.
+    ceil_mode : bool
+        Round up instead of down (Caffe's pooling convention).  Convolutions in torch
+        always round down.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If the dilated kernel ``d(k-1)+1`` is larger than the padded input ``n+2p``
+        (torch: "Kernel size can't be greater than actual input size").
+    """
+    n = check_int("size", size, 0)
+    k = check_int("kernel_size", kernel_size, 1)
+    s = check_int("stride", stride, 1)
+    p = check_int("padding", padding, 0)
+    d = check_int("dilation", dilation, 1)
+    span = d * (k - 1) + 1
+    if n + 2 * p < span:
+        raise ValueError(
+            f"input {n} plus padding 2*{p} is smaller than the dilated kernel {span} "
+            f"(kernel_size={k}, dilation={d}); use a smaller kernel or more padding")
+    num = n + 2 * p - span
+    return (math.ceil(num / s) if ceil_mode else num // s) + 1
+
+
+def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_padding=0,
+                               dilation=1):
+    """Length of a transposed convolution's output along one axis.
+
+    .. math::
+        o = (n - 1)s - 2p + d(k - 1) + \\text{output\\_padding} + 1
+
+    Raises
+    ------
+    ValueError
+        If ``output_padding`` is not smaller than ``stride`` or ``dilation`` (torch's
+        rule), or the result is not positive.
+    """
+    n = check_int("size", size, 1)
+    k = check_int("kernel_size", kernel_size, 1)
+    s = check_int("stride", stride, 1)
+    p = check_int("padding", padding, 0)
+    op = check_int("output_padding", output_padding, 0)
+    d = check_int("dilation", dilation, 1)
+    if op >= s and op >= d:
+        raise ValueError(
+            f"output_padding={op} must be smaller than either stride={s} or dilation={d}")
+    out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+    if out < 1:
+        raise ValueError(f"padding={p} is too large: the output size would be {out}")
+    return out
+
+
+def same_padding(size, kernel_size, stride=1, dilation=1):
+    """TensorFlow's ``padding='SAME'``: the ``(before, after)`` padding along one axis.
+
+    SAME makes the output ``ceil(n / s)`` long.  The total padding is
+    ``max((ceil(n/s) - 1) s + d(k-1) + 1 - n, 0)``; TensorFlow puts the smaller half
+    *before* and the extra pixel *after* (asymmetric when the total is odd), whereas
+    PyTorch's symmetric ``padding`` cannot express that.
+
+    Returns
+    -------
+    (int, int)
+    """
+    n = check_int("size", size, 1)
+    k = check_int("kernel_size", kernel_size, 1)
+    s = check_int("stride", stride, 1)
+    d = check_int("dilation", dilation, 1)
+    out = -(-n // s)
+    total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def _check_conv_args(x, weight, bias, stride, padding, dilation, groups):
+    """Validate like ``F.conv2d`` and return the normalised arguments."""
+    x = np.asarray(x)
+    weight = np.asarray(weight)
+    if x.ndim != 4:
+        raise ValueError(f"input must be 4-D (N, C_in, H, W), got shape {x.shape}; "
+                         f"add a batch axis with x[None] for a single image")
+    if weight.ndim != 4:
+        raise ValueError(f"weight must be 4-D (C_out, C_in/groups, kH, kW), got shape {weight.shape}")
+    sh, sw = pair("stride", stride, 1)
+    ph, pw = pair("padding", padding, 0)
+    dh, dw = pair("dilation", dilation, 1)
+    g = check_int("groups", groups, 1)
+    n, c_in, h, w = x.shape
+    c_out, c_per_group, kh, kw = weight.shape
+    if c_in % g:
+        raise ValueError(f"input channels {c_in} are not divisible by groups={g}")
+    if c_out % g:
+        raise ValueError(f"weight's output channels {c_out} are not divisible by groups={g}")
+    if c_per_group * g != c_in:
+        raise ValueError(
+            f"weight expects {c_per_group * g} input channels ({c_per_group} per group x "
+            f"groups={g}), but input has {c_in}; weight must be (C_out, {c_in // g}, kH, kW)")
+    if bias is not None:
+        bias = np.asarray(bias)
+        if bias.shape != (c_out,):
+            raise ValueError(f"bias must have shape ({c_out},), got {bias.shape}")
+    for axis, size, k, s, p, d in (("height", h, kh, sh, ph, dh), ("width", w, kw, sw, pw, dw)):
+        span = d * (k - 1) + 1
+        if size + 2 * p < span:
+            raise ValueError(
+                f"input {axis} {size} plus padding 2*{p} is smaller than the dilated kernel "
+                f"{span} (kernel {k}, dilation {d}); use a smaller kernel or more padding")
+    return x, weight, bias, (sh, sw), (ph, pw), (dh, dw), g
+
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution with plain loops: one output value at a time.
+
+    Readable, and slow (use :func:`conv2d`).  Same arguments and result as
+    ``torch.nn.functional.conv2d``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    weight : ndarray, shape (C_out, C_in / groups, kH, kW)
+    bias : ndarray, shape (C_out,), optional
+    stride, padding, dilation : int or (int, int)
+    groups : int
+        Input and output channels are split into ``groups`` groups; output channel ``o``
+        sees only the input channels of its group.
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, H_out, W_out)
+        ``H_out = conv_output_size(H, kH, stride, padding, dilation)``, likewise ``W_out``.
+    """
+    x, weight, bias, (sh, sw), (ph, pw), (dh, dw), g = _check_conv_args(
+        x, weight, bias, stride, padding, dilation, groups)
+    n, c_in, h, w = x.shape
+    c_out, cg, kh, kw = weight.shape
+    ho = conv_output_size(h, kh, sh, ph, dh)
+    wo = conv_output_size(w, kw, sw, pw, dw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # zeros around H and W
+    out = np.zeros((n, c_out, ho, wo), dtype=np.result_type(x, weight))
+    out_per_group = c_out // g
+    for b in range(n):
+        for o in range(c_out):
+            first_in = (o // out_per_group) * cg  # first input channel of o's group
+            for i in range(ho):
+                for j in range(wo):
+                    acc = 0.0
+                    for c in range(cg):
+                        for u in range(kh):
+                            for v in range(kw):
+                                acc += (xp[b, first_in + c, i * sh + u * dh, j * sw + v * dw]
+                                        * weight[o, c, u, v])
+                    out[b, o, i, j] = acc + (bias[o] if bias is not None else 0)
+    return out
+
+
+def _windows(xp, kh, kw, stride, dilation, out_hw):
+    """A strided *view* of every kernel window: shape (N, C, H_out, W_out, kH, kW). No copy."""
+    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
+    sn, sc, shh, sww = xp.strides
+    return np.lib.stride_tricks.as_strided(
+        xp, shape=(xp.shape[0], xp.shape[1], ho, wo, kh, kw),
+        strides=(sn, sc, shh * sh, sww * sw, shh * dh, sww * dw), writeable=False)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution, vectorised: im2col as a strided view, then one matrix product per group.
+
+    Same arguments, shapes and result as :func:`conv2d_naive` and
+    ``torch.nn.functional.conv2d`` (equal to 1e-9 in float64).
+
+    Notes
+    -----
+    The window view costs nothing; ``np.tensordot`` then copies it once into a
+    ``(N·H_out·W_out, C·kH·kW)`` matrix (im2col) and calls BLAS.  The result keeps the
+    input's floating dtype (float32 stays float32).
+    """
+    x, weight, bias, stride, (ph, pw), dilation, g = _check_conv_args(
+        x, weight, bias, stride, padding, dilation, groups)
+    n, c_in, h, w = x.shape
+    c_out, cg, kh, kw = weight.shape
+    ho = conv_output_size(h, kh, stride[0], ph, dilation[0])
+    wo = conv_output_size(w, kw, stride[1], pw, dilation[1])
+    dtype = np.result_type(x, weight, np.float32) if bias is None else np.result_type(x, weight, bias, np.float32)
+    xp = np.pad(x.astype(dtype, copy=False), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = _windows(xp, kh, kw, stride, dilation, (ho, wo))  # (N, C_in, Ho, Wo, kH, kW)
+    og = c_out // g
+    outs = []
+    for gi in range(g):
+        cols_g = cols[:, gi * cg:(gi + 1) * cg]  # (N, cg, Ho, Wo, kH, kW)
+        w_g = weight[gi * og:(gi + 1) * og].astype(dtype, copy=False)  # (og, cg, kH, kW)
+        # contract over (cg, kH, kW): -> (N, Ho, Wo, og)
+        outs.append(np.tensordot(cols_g, w_g, axes=([1, 4, 5], [1, 2, 3])))
+    out = np.concatenate(outs, axis=-1) if g > 1 else outs[0]  # (N, Ho, Wo, C_out)
+    if bias is not None:
+        out = out + bias.astype(dtype, copy=False)
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))  # (N, C_out, Ho, Wo)
+
+
+# Variants written in their own modules, exported here so that readers find every
+# convolution in ``dlnotes.conv``.
+from ._conv_cost import *  # noqa: E402,F401,F403
+from ._conv_transpose import *  # noqa: E402,F401,F403
+from ._deform_conv import *  # noqa: E402,F401,F403
