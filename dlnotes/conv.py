@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 
-from ._validate import check_int, pair
+from ._validate import check_int, check_ndim, pair
 
 __all__ = [
     "conv_output_size", "conv_transpose_output_size", "same_padding",
-    "conv2d_naive", "conv2d",
+    "conv2d_naive", "conv2d", "im2col",
 ]
 
 
@@ -112,16 +112,16 @@ def _check_conv_args(x, weight, bias, stride, padding, dilation, groups):
     """Validate like ``F.conv2d`` and return the normalised arguments."""
     x = np.asarray(x)
     weight = np.asarray(weight)
-    if x.ndim != 4:
-        raise ValueError(f"input must be 4-D (N, C_in, H, W), got shape {x.shape}; "
-                         f"add a batch axis with x[None] for a single image")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"input must be 4-D (N, C_in, H, W) or 3-D unbatched (C_in, H, W) "
+                         f"like torch, got shape {x.shape}")
     if weight.ndim != 4:
         raise ValueError(f"weight must be 4-D (C_out, C_in/groups, kH, kW), got shape {weight.shape}")
     sh, sw = pair("stride", stride, 1)
     ph, pw = pair("padding", padding, 0)
     dh, dw = pair("dilation", dilation, 1)
     g = check_int("groups", groups, 1)
-    n, c_in, h, w = x.shape
+    c_in, h, w = x.shape[-3:]
     c_out, c_per_group, kh, kw = weight.shape
     if c_in % g:
         raise ValueError(f"input channels {c_in} are not divisible by groups={g}")
@@ -152,7 +152,8 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
 
     Parameters
     ----------
-    x : ndarray, shape (N, C_in, H, W)
+    x : ndarray, shape (N, C_in, H, W) or (C_in, H, W)
+        A 3-D input is one unbatched image, as in torch; the output is then 3-D too.
     weight : ndarray, shape (C_out, C_in / groups, kH, kW)
     bias : ndarray, shape (C_out,), optional
     stride, padding, dilation : int or (int, int)
@@ -167,6 +168,8 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
     """
     x, weight, bias, (sh, sw), (ph, pw), (dh, dw), g = _check_conv_args(
         x, weight, bias, stride, padding, dilation, groups)
+    if x.ndim == 3:  # unbatched (C, H, W), as torch allows
+        return conv2d_naive(x[None], weight, bias, stride, padding, dilation, groups)[0]
     n, c_in, h, w = x.shape
     c_out, cg, kh, kw = weight.shape
     ho = conv_output_size(h, kh, sh, ph, dh)
@@ -190,46 +193,75 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
 
 
 def _windows(xp, kh, kw, stride, dilation, out_hw):
-    """A strided *view* of every kernel window: shape (N, C, H_out, W_out, kH, kW). No copy."""
+    """A strided *view* of every kernel window: shape (N, C, kH, kW, H_out, W_out). No copy.
+
+    ``view[n, c, u, v, i, j] == xp[n, c, i*sh + u*dh, j*sw + v*dw]``.
+    """
     (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
     sn, sc, shh, sww = xp.strides
     return np.lib.stride_tricks.as_strided(
-        xp, shape=(xp.shape[0], xp.shape[1], ho, wo, kh, kw),
-        strides=(sn, sc, shh * sh, sww * sw, shh * dh, sww * dw), writeable=False)
+        xp, shape=(xp.shape[0], xp.shape[1], kh, kw, ho, wo),
+        strides=(sn, sc, shh * dh, sww * dw, shh * sh, sww * sw), writeable=False)
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Unfold every kernel window of ``x`` into a column (like ``torch.nn.functional.unfold``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel_size, stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    ndarray, shape (N, C·kH·kW, H_out·W_out)
+        Column ``l`` holds the window of output position ``l`` (row-major over
+        ``(H_out, W_out)``), its rows ordered ``(c, u, v)``, as ``F.unfold``.
+    """
+    x = check_ndim("x", x, 4, "N, C, H, W")
+    kh, kw = pair("kernel_size", kernel_size, 1)
+    (sh, sw), (ph, pw), (dh, dw) = (pair("stride", stride, 1), pair("padding", padding, 0),
+                                    pair("dilation", dilation, 1))
+    ho = conv_output_size(x.shape[2], kh, sh, ph, dh)
+    wo = conv_output_size(x.shape[3], kw, sw, pw, dw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = _windows(xp, kh, kw, (sh, sw), (dh, dw), (ho, wo))  # (N, C, kH, kW, Ho, Wo) view
+    return np.ascontiguousarray(cols).reshape(x.shape[0], -1, ho * wo)  # the one copy
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution, vectorised: im2col as a strided view, then one matrix product per group.
+    """2-D convolution, vectorised: im2col, then one (batched) matrix product.
 
     Same arguments, shapes and result as :func:`conv2d_naive` and
     ``torch.nn.functional.conv2d`` (equal to 1e-9 in float64).
 
     Notes
     -----
-    The window view costs nothing; ``np.tensordot`` then copies it once into a
-    ``(N·H_out·W_out, C·kH·kW)`` matrix (im2col) and calls BLAS.  The result keeps the
-    input's floating dtype (float32 stays float32).
+    The windows are first a free strided view ``(N, C, kH, kW, H_out, W_out)``; one copy
+    makes them the im2col matrix ``(N, C·kH·kW, H_out·W_out)``, and a single BLAS matmul
+    with the weight ``(C_out, C·kH·kW)`` gives the output directly in NCHW.  Groups are a
+    batch axis of that matmul.  Floating inputs keep their dtype (float32 stays float32).
     """
     x, weight, bias, stride, (ph, pw), dilation, g = _check_conv_args(
         x, weight, bias, stride, padding, dilation, groups)
+    if x.ndim == 3:  # unbatched (C, H, W), as torch allows
+        return conv2d(x[None], weight, bias, stride, padding, dilation, groups)[0]
     n, c_in, h, w = x.shape
     c_out, cg, kh, kw = weight.shape
     ho = conv_output_size(h, kh, stride[0], ph, dilation[0])
     wo = conv_output_size(w, kw, stride[1], pw, dilation[1])
-    dtype = np.result_type(x, weight, np.float32) if bias is None else np.result_type(x, weight, bias, np.float32)
-    xp = np.pad(x.astype(dtype, copy=False), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = _windows(xp, kh, kw, stride, dilation, (ho, wo))  # (N, C_in, Ho, Wo, kH, kW)
-    og = c_out // g
-    outs = []
-    for gi in range(g):
-        cols_g = cols[:, gi * cg:(gi + 1) * cg]  # (N, cg, Ho, Wo, kH, kW)
-        w_g = weight[gi * og:(gi + 1) * og].astype(dtype, copy=False)  # (og, cg, kH, kW)
-        # contract over (cg, kH, kW): -> (N, Ho, Wo, og)
-        outs.append(np.tensordot(cols_g, w_g, axes=([1, 4, 5], [1, 2, 3])))
-    out = np.concatenate(outs, axis=-1) if g > 1 else outs[0]  # (N, Ho, Wo, C_out)
+    dtype = np.result_type(x, weight, np.float32)
     if bias is not None:
-        out = out + bias.astype(dtype, copy=False)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))  # (N, C_out, Ho, Wo)
+        dtype = np.result_type(dtype, bias)
+    xp = np.pad(x.astype(dtype, copy=False), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = _windows(xp, kh, kw, stride, dilation, (ho, wo))  # (N, C_in, kH, kW, Ho, Wo) view
+    cols = np.ascontiguousarray(cols).reshape(n, g, cg * kh * kw, ho * wo)  # im2col: one copy
+    w_mat = weight.astype(dtype, copy=False).reshape(g, c_out // g, cg * kh * kw)
+    out = np.matmul(w_mat, cols)  # (N, g, C_out/g, Ho*Wo)
+    out = out.reshape(n, c_out, ho, wo)
+    if bias is not None:
+        out += bias.astype(dtype, copy=False)[:, None, None]
+    return out
 
 
 # Variants written in their own modules, exported here so that readers find every
