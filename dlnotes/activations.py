@@ -1,0 +1,198 @@
+"""Activation functions (激活函数) and their derivatives, in NumPy.
+
+Each activation ``f`` comes with ``f_grad(x)``, the derivative ``f'(x)`` evaluated at
+the *input* ``x`` (element-wise, same shape).  Defaults and the value of the derivative
+at kinks (``x = 0``) follow torch's autograd:
+
+============  ==============================  =======================================
+function      torch counterpart               derivative at 0 (torch's convention)
+============  ==============================  =======================================
+sigmoid       ``torch.sigmoid``               1/4
+tanh          ``torch.tanh``                  1
+relu          ``F.relu``                      0
+leaky_relu    ``F.leaky_relu(slope=0.01)``    ``negative_slope``
+elu           ``F.elu(alpha=1.0)``            ``alpha``
+gelu          ``F.gelu(approximate='none')``  1/2
+============  ==============================  =======================================
+
+Every function accepts any array shape, keeps float32 as float32 (other inputs become
+float64) and is finite and warning-free for inputs up to ``|x| = 1e4``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import erf
+
+from ._validate import check_choice
+
+__all__ = [
+    "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad",
+    "leaky_relu", "leaky_relu_grad", "elu", "elu_grad", "gelu", "gelu_grad",
+    "ACTIVATIONS",
+]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_TANH_COEF = 0.044715
+
+
+def _as_float(x):
+    """``x`` as a floating ndarray: float32/float64 kept, everything else -> float64."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    return x
+
+
+def sigmoid(x):
+    """Logistic sigmoid :math:`\\sigma(x) = 1 / (1 + e^{-x})`, numerically stable.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+
+    Returns
+    -------
+    ndarray, same shape as ``x``
+        Values in ``[0, 1]``; equal to ``torch.sigmoid`` and ``scipy.special.expit``.
+
+    Notes
+    -----
+    Only ``e^{-|x|}`` is ever computed, which lies in ``(0, 1]`` and cannot overflow:
+
+    .. math::
+        \\sigma(x) = \\begin{cases} 1/(1+z) & x \\ge 0 \\\\ z/(1+z) & x < 0 \\end{cases},
+        \\qquad z = e^{-|x|}.
+
+    Both branches are exact rewrites of the formula (multiply top and bottom by
+    :math:`e^{x}` for ``x < 0``), so nothing is clipped: ``sigmoid(-4000)`` is 0.0, the
+    float nearest to :math:`e^{-4000}`, unlike note 003's ``np.clip(x, -709, None)``
+    version, which returns :math:`\\sigma(-709) \\approx 1.2\\times10^{-308}` for every
+    ``x < -709``.
+    """
+    x = _as_float(x)
+    z = np.exp(-np.abs(x))          # in (0, 1]: never overflows; underflow to 0 is silent
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+
+
+def sigmoid_grad(x):
+    """Derivative :math:`\\sigma'(x) = \\sigma(x)(1-\\sigma(x))`, at most 1/4 (at x = 0).
+
+    Notes
+    -----
+    Computed as :math:`z/(1+z)^2` with :math:`z = e^{-|x|}` (the derivative is even), which
+    keeps full relative precision in the tails.  torch's autograd computes
+    ``s * (1 - s)`` from the output ``s``; that product rounds to exactly 0 once
+    ``1 - s`` does (``x >= 37`` in float64), whereas the true value there is about
+    :math:`e^{-x}`.  Both agree to ``atol=1e-16``.
+    """
+    x = _as_float(x)
+    z = np.exp(-np.abs(x))
+    return (z / (1.0 + z) ** 2).astype(x.dtype, copy=False)
+
+
+def tanh(x):
+    """Hyperbolic tangent :math:`\\tanh(x) = (e^{x}-e^{-x})/(e^{x}+e^{-x}) = 2\\sigma(2x) - 1`.
+
+    Equal to ``torch.tanh`` (``np.tanh`` is already stable for any ``x``).
+    """
+    return np.tanh(_as_float(x))
+
+
+def tanh_grad(x):
+    """Derivative :math:`\\tanh'(x) = 1 - \\tanh^2(x)`, at most 1 (at x = 0)."""
+    t = np.tanh(_as_float(x))
+    return 1.0 - t * t
+
+
+def relu(x):
+    """Rectified linear unit :math:`\\max(x, 0)` (Nair & Hinton, ICML 2010)."""
+    x = _as_float(x)
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+
+def relu_grad(x):
+    """Derivative of ReLU: 1 for ``x > 0``, else 0 (torch uses 0 at the kink ``x = 0``)."""
+    x = _as_float(x)
+    return (x > 0).astype(x.dtype)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """Leaky ReLU: ``x`` for ``x > 0``, ``negative_slope * x`` otherwise (Maas et al., 2013)."""
+    x = _as_float(x)
+    return np.where(x > 0, x, negative_slope * x).astype(x.dtype, copy=False)
+
+
+def leaky_relu_grad(x, negative_slope=0.01):
+    """Derivative of leaky ReLU: 1 for ``x > 0``, ``negative_slope`` otherwise (also at 0, as torch)."""
+    x = _as_float(x)
+    return np.where(x > 0, 1.0, negative_slope).astype(x.dtype, copy=False)
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit (Clevert et al., ICLR 2016, eq. 1).
+
+    ``x`` for ``x > 0``, :math:`\\alpha(e^{x} - 1)` otherwise.  ``np.expm1`` is evaluated on
+    ``min(x, 0)`` only, so large positive inputs never overflow.
+    """
+    x = _as_float(x)
+    neg = alpha * np.expm1(np.minimum(x, 0))
+    return np.where(x > 0, x, neg).astype(x.dtype, copy=False)
+
+
+def elu_grad(x, alpha=1.0):
+    """Derivative of ELU: 1 for ``x > 0``, :math:`\\alpha e^{x}` otherwise (``alpha`` at 0, as torch)."""
+    x = _as_float(x)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit :math:`x\\,\\Phi(x)` (Hendrycks & Gimpel, arXiv:1606.08415).
+
+    Parameters
+    ----------
+    x : array_like, any shape
+    approximate : {'none', 'tanh'}
+        ``'none'``: the exact form :math:`\\tfrac{x}{2}(1 + \\operatorname{erf}(x/\\sqrt2))`.
+        ``'tanh'``: the paper's approximation
+        :math:`\\tfrac{x}{2}(1 + \\tanh(\\sqrt{2/\\pi}(x + 0.044715x^3)))`, as
+        ``F.gelu(x, approximate='tanh')``.
+
+    Raises
+    ------
+    ValueError
+        If ``approximate`` is not ``'none'`` or ``'tanh'`` (torch raises too).
+    """
+    check_choice("approximate", approximate, ("none", "tanh"))
+    x = _as_float(x)
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEF * x ** 3)
+        return (0.5 * x * (1.0 + np.tanh(inner))).astype(x.dtype, copy=False)
+    return (0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
+
+
+def gelu_grad(x, approximate="none"):
+    """Derivative of GELU: :math:`\\Phi(x) + x\\,\\varphi(x)` (or of its tanh approximation)."""
+    check_choice("approximate", approximate, ("none", "tanh"))
+    x = _as_float(x)
+    if approximate == "tanh":
+        inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEF * x ** 3)
+        t = np.tanh(inner)
+        d_inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_COEF * x ** 2)
+        out = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner
+        return out.astype(x.dtype, copy=False)
+    cdf = 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    return (cdf + x * pdf).astype(x.dtype, copy=False)
+
+
+#: name -> (function, derivative); used by :mod:`dlnotes.backprop` and the plots.
+ACTIVATIONS = {
+    "sigmoid": (sigmoid, sigmoid_grad),
+    "tanh": (tanh, tanh_grad),
+    "relu": (relu, relu_grad),
+    "leaky_relu": (leaky_relu, leaky_relu_grad),
+    "elu": (elu, elu_grad),
+    "gelu": (gelu, gelu_grad),
+}
