@@ -15,7 +15,7 @@ from ._validate import check_int, check_ndim, pair
 
 __all__ = [
     "conv_output_size", "conv_transpose_output_size", "same_padding",
-    "conv2d_naive", "conv2d", "im2col",
+    "conv2d_naive", "conv2d", "im2col", "conv2d_matrix",
 ]
 
 
@@ -262,6 +262,37 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None:
         out += bias.astype(dtype, copy=False)[:, None, None]
     return out
+
+
+def conv2d_matrix(weight, input_shape, stride=1, padding=0, dilation=1):
+    """The convolution as an ordinary matrix: ``conv2d(x).ravel() == M @ x.ravel()``.
+
+    Shows what "weight sharing" and "local connectivity" mean: ``M`` is a dense layer's
+    weight matrix in which most entries are zero and the non-zero ones repeat the few
+    kernel weights (a block-Toeplitz matrix).  Its transpose is the transposed
+    convolution.
+
+    Parameters
+    ----------
+    weight : ndarray, shape (C_out, C_in, kH, kW)
+    input_shape : (int, int, int)
+        ``(C_in, H, W)`` of one input image.
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    ndarray, shape (C_out·H_out·W_out, C_in·H·W)
+    """
+    weight = check_ndim("weight", weight, 4, "C_out, C_in, kH, kW")
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (C_in, H, W), got {input_shape!r}")
+    c_in, h, w = (check_int(f"input_shape[{i}]", v, 1) for i, v in enumerate(input_shape))
+    if weight.shape[1] != c_in:
+        raise ValueError(f"weight has {weight.shape[1]} input channels but input_shape has {c_in}")
+    eye = np.eye(c_in * h * w, dtype=np.result_type(weight, np.float32)).reshape(-1, c_in, h, w)
+    # column k of M is the response to the k-th unit input (convolution is linear)
+    return conv2d(eye, weight, stride=stride, padding=padding, dilation=dilation).reshape(
+        c_in * h * w, -1).T
 
 
 # Variants written in their own modules, exported here so that readers find every

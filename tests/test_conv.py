@@ -200,3 +200,27 @@ def test_im2col_matches_unfold(cfg):
     ref = F.unfold(torch.from_numpy(x), k, dilation=kw["dilation"], padding=kw["padding"],
                    stride=kw["stride"]).numpy()
     np.testing.assert_array_equal(conv.im2col(x, k, kw["stride"], kw["padding"], kw["dilation"]), ref)
+
+
+@settings(max_examples=30, deadline=None)
+@given(cfg=conv_configs(max_hw=6))
+def test_conv2d_matrix_is_the_convolution(cfg):
+    cfg["groups"] = 1
+    x, w, _, kw = make(cfg)
+    kw.pop("groups")
+    m = conv.conv2d_matrix(w, x.shape[1:], **kw)
+    ref = torch_conv(x, w, None, **kw)
+    for b in range(x.shape[0]):
+        np.testing.assert_allclose(m @ x[b].ravel(), ref[b].ravel(), rtol=1e-9, atol=1e-9)
+    # its transpose is the transposed convolution (the gradient w.r.t. the input)
+    y = np.random.default_rng(cfg["seed"]).normal(size=ref.shape[1:])
+    xt = torch.from_numpy(x[:1]).requires_grad_()
+    F.conv2d(xt, torch.from_numpy(w), **kw).backward(torch.from_numpy(y)[None])
+    np.testing.assert_allclose(m.T @ y.ravel(), xt.grad[0].numpy().ravel(), rtol=1e-9, atol=1e-9)
+
+
+def test_conv2d_matrix_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="input_shape must be"):
+        conv.conv2d_matrix(np.ones((1, 1, 3, 3)), (5, 5))
+    with pytest.raises(ValueError, match="2 input channels but input_shape has 3"):
+        conv.conv2d_matrix(np.ones((1, 2, 3, 3)), (3, 5, 5))
