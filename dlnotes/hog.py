@@ -1,0 +1,323 @@
+"""Histogram of oriented gradients (HOG), vectorised, equal to ``skimage.feature.hog``.
+
+The pipeline of Dalal & Triggs (CVPR 2005): optional gamma (square-root) compression →
+centred ``[-1, 0, 1]`` gradients → magnitude-weighted orientation histograms per cell →
+overlapping blocks of cells, each normalised → concatenation.  Each stage is a plain
+function here so that a chapter can draw it; :func:`hog` chains them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import check_choice, check_int, check_ndim, pair
+
+__all__ = ["BLOCK_NORMS", "gradients", "cell_histograms", "normalize_blocks", "hog",
+           "draw_hog", "hog_opencv_style", "skimage_to_opencv_order", "compare_with_opencv"]
+
+BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
+
+
+def gradients(image):
+    """Centred differences ``I[r+1] - I[r-1]`` along rows and columns, zero on the border.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W), float
+
+    Returns
+    -------
+    g_row, g_col : ndarray, shape (H, W)
+        Unnormalised gradients (no division by 2), as scikit-image.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    g_row = np.zeros_like(image)
+    g_col = np.zeros_like(image)
+    g_row[1:-1, :] = image[2:, :] - image[:-2, :]   # (H-2, W)
+    g_col[:, 1:-1] = image[:, 2:] - image[:, :-2]   # (H, W-2)
+    return g_row, g_col
+
+
+def _orientation_edges(orientations):
+    """Bin edges in degrees, computed in float32 exactly as scikit-image's Cython kernel."""
+    step = np.float32(180.0 / orientations)
+    return step * np.arange(orientations + 1, dtype=np.float32)  # (orientations + 1,)
+
+
+def cell_histograms(g_row, g_col, orientations=9, pixels_per_cell=(8, 8)):
+    """Per-cell histograms of unsigned gradient orientation, weighted by magnitude.
+
+    Each pixel votes its magnitude ``hypot(g_row, g_col)`` into the single bin that holds
+    its orientation ``atan2(g_row, g_col) mod 180°`` (hard assignment: bin ``i`` holds
+    ``[i·180/n, (i+1)·180/n)``).  A cell's histogram is divided by its pixel count.
+    Pixels beyond the last whole cell are ignored.
+
+    Parameters
+    ----------
+    g_row, g_col : ndarray, shape (H, W)
+    orientations : int
+    pixels_per_cell : (int, int)
+
+    Returns
+    -------
+    ndarray, shape (H // c_row, W // c_col, orientations), float64
+    """
+    c_row, c_col = pixels_per_cell
+    n_row, n_col = g_row.shape[0] // c_row, g_row.shape[1] // c_col
+    g_row = g_row[:n_row * c_row, :n_col * c_col]
+    g_col = g_col[:n_row * c_row, :n_col * c_col]
+    magnitude = np.hypot(g_col, g_row)                                   # (h, w)
+    angle = np.rad2deg(np.arctan2(g_row, g_col)) % 180                   # (h, w) in [0, 180)
+    edges = _orientation_edges(orientations).astype(np.float64)
+    bins = np.searchsorted(edges, angle, side="right") - 1               # (h, w)
+    valid = (bins >= 0) & (bins < orientations)  # float32 edges may leave a sliver below 180°
+    cell = (np.arange(n_row * c_row) // c_row)[:, None] * n_col + \
+        (np.arange(n_col * c_col) // c_col)[None, :]                     # (h, w) cell id
+    index = (cell * orientations + bins)[valid]
+    hist = np.bincount(index, weights=magnitude[valid], minlength=n_row * n_col * orientations)
+    return hist.reshape(n_row, n_col, orientations) / (c_row * c_col)
+
+
+def normalize_blocks(hist, cells_per_block=(3, 3), block_norm="L2-Hys", eps=1e-5):
+    """Group cells into overlapping blocks (stride one cell) and normalise each block.
+
+    ``L1``: ``v / (|v|_1 + eps)``; ``L1-sqrt``: its square root; ``L2``:
+    ``v / sqrt(|v|_2^2 + eps^2)``; ``L2-Hys``: L2, clip at 0.2, L2 again (Lowe 2004).
+
+    Parameters
+    ----------
+    hist : ndarray, shape (n_cells_row, n_cells_col, orientations)
+    cells_per_block : (int, int)
+    block_norm : {'L1', 'L1-sqrt', 'L2', 'L2-Hys'}
+
+    Returns
+    -------
+    ndarray, shape (n_blocks_row, n_blocks_col, b_row, b_col, orientations)
+    """
+    b_row, b_col = cells_per_block
+    blocks = np.lib.stride_tricks.sliding_window_view(hist, (b_row, b_col), axis=(0, 1))
+    blocks = blocks.transpose(0, 1, 3, 4, 2)        # (nbr, nbc, b_row, b_col, orient)
+    axes = (2, 3, 4)
+    if block_norm in ("L1", "L1-sqrt"):
+        out = blocks / (np.abs(blocks).sum(axis=axes, keepdims=True) + eps)
+        return np.sqrt(out) if block_norm == "L1-sqrt" else out
+    out = blocks / np.sqrt((blocks ** 2).sum(axis=axes, keepdims=True) + eps ** 2)
+    if block_norm == "L2-Hys":
+        out = np.minimum(out, 0.2)
+        out = out / np.sqrt((out ** 2).sum(axis=axes, keepdims=True) + eps ** 2)
+    return out
+
+
+def hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3, 3),
+        block_norm="L2-Hys", transform_sqrt=False, feature_vector=True):
+    """Histogram of oriented gradients of a grey image, equal to ``skimage.feature.hog``.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        Grey image (float; non-negative if ``transform_sqrt``).
+    orientations : int
+        Number of unsigned orientation bins over [0°, 180°).
+    pixels_per_cell : int or (int, int)
+    cells_per_block : int or (int, int)
+    block_norm : {'L1', 'L1-sqrt', 'L2', 'L2-Hys'}
+    transform_sqrt : bool
+        Gamma compression: take the square root of the image first.
+    feature_vector : bool
+        Flatten the result.
+
+    Returns
+    -------
+    ndarray, shape (n_blocks_row, n_blocks_col, b_row, b_col, orientations), or flattened
+        ``n_blocks = n_cells - cells_per_block + 1`` with ``n_cells = H // c_row``.
+
+    Raises
+    ------
+    ValueError
+        If the image is not 2-D, is smaller than one block, has negative values with
+        ``transform_sqrt``, or a parameter is out of range.
+
+    Notes
+    -----
+    Dalal & Triggs, "Histograms of Oriented Gradients for Human Detection", CVPR 2005
+    (§6).  Like scikit-image (and unlike the paper and OpenCV) there is no Gaussian
+    spatial window, votes are not interpolated between neighbouring bins or cells, and
+    colour images are not supported (scikit-image takes the channel with the largest
+    gradient).  scikit-image accumulates cell sums in float32; we use float64, so the
+    two agree to about 1e-6 relative.
+    """
+    image = check_ndim("image", image, 2, "a grey image H×W; convert colour with rgb2gray")
+    check_int("orientations", orientations, minimum=1)
+    c_row, c_col = pair("pixels_per_cell", pixels_per_cell, minimum=1)
+    b_row, b_col = pair("cells_per_block", cells_per_block, minimum=1)
+    check_choice("block_norm", block_norm, BLOCK_NORMS)
+    image = image.astype(np.float64)
+    if image.shape[0] < b_row * c_row or image.shape[1] < b_col * c_col:
+        raise ValueError(
+            f"image {image.shape[0]}×{image.shape[1]} is smaller than one block: HOG with "
+            f"pixels_per_cell=({c_row}, {c_col}) and cells_per_block=({b_row}, {b_col}) needs at "
+            f"least {b_row * c_row} rows and {b_col * c_col} cols; pad or resize the image, or use "
+            f"smaller cells/blocks")
+    if transform_sqrt:
+        if np.any(image < 0):
+            raise ValueError("transform_sqrt=True needs a non-negative image; got negative values "
+                             "(rescale to [0, 1] first)")
+        image = np.sqrt(image)
+    g_row, g_col = gradients(image)
+    hist = cell_histograms(g_row, g_col, orientations, (c_row, c_col))
+    blocks = normalize_blocks(hist, (b_row, b_col), block_norm)
+    return blocks.ravel() if feature_vector else blocks
+
+
+def draw_hog(hist, pixels_per_cell=(8, 8), ax=None, image=None, color="yellow", scale=1.0):
+    """Draw cell histograms as "stars": per bin a segment perpendicular to its mean gradient.
+
+    A gradient at angle θ belongs to an edge running at θ + 90°, so each segment shows the
+    *edge* direction, with length proportional to the bin's value (scaled so the largest
+    bin spans a cell).
+
+    Parameters
+    ----------
+    hist : ndarray, shape (n_cells_row, n_cells_col, orientations)
+    pixels_per_cell : (int, int)
+    ax : matplotlib Axes, optional
+    image : ndarray, optional
+        Drawn underneath in grey.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    hist = np.asarray(hist)
+    n_row, n_col, n_orient = hist.shape
+    c_row, c_col = pair("pixels_per_cell", pixels_per_cell, minimum=1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    if image is not None:
+        ax.imshow(image, cmap="gray", alpha=0.5)
+    else:
+        ax.imshow(np.zeros((n_row * c_row, n_col * c_col)), cmap="gray")
+    theta = np.pi * (np.arange(n_orient) + 0.5) / n_orient + np.pi / 2  # edge direction
+    length = 0.5 * min(c_row, c_col) * scale * hist / max(hist.max(), 1e-12)  # (nr, nc, o)
+    cy = (np.arange(n_row) + 0.5) * c_row - 0.5
+    cx = (np.arange(n_col) + 0.5) * c_col - 0.5
+    dx = length * np.cos(theta)                  # (nr, nc, o)
+    dy = -length * np.sin(theta)                 # image rows grow downwards
+    x0 = cx[None, :, None] - dx
+    x1 = cx[None, :, None] + dx
+    y0 = cy[:, None, None] - dy
+    y1 = cy[:, None, None] + dy
+    segments = np.stack([np.stack([x0, y0], -1), np.stack([x1, y1], -1)], -2).reshape(-1, 2, 2)
+    ax.add_collection(LineCollection(segments, colors=color, linewidths=1.0))
+    ax.set_axis_off()
+    return ax
+
+
+def hog_opencv_style(image, cell=8, block=2, orientations=9, gamma=True, win_sigma=None,
+                     l2hys_threshold=0.2):
+    """OpenCV's ``HOGDescriptor::compute`` algorithm for one window covering the image, in NumPy.
+
+    What OpenCV (``modules/objdetect/src/hog.cpp``, 2.x-4.x) does differently from
+    scikit-image: intensities are on the 0-255 scale and optionally square-rooted
+    (``gammaCorrection``); each pixel splits its vote linearly between the two nearest
+    orientation bins (bin centres at ``(k + 1/2)·180°/n``) and bilinearly between the
+    four nearest cell centres of its block (together: *trilinear* interpolation); votes are
+    weighted by a Gaussian window over the block (σ = ``(block_w + block_h)/8`` pixels);
+    L2-Hys uses ``1/(‖v‖ + 0.1·len(v))`` then ``1/(‖v‖ + 1e-3)``; and the vector is ordered
+    blocks column by column, cells column-major, orientations innermost.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W), values in [0, 1]
+        Quantised to 0..255 as OpenCV's uint8 input; cropped to whole cells.
+    cell, block : int
+        Cell side in pixels; block side in cells (block stride = one cell).
+    gamma : bool
+    win_sigma : float, optional
+        Default ``block * cell / 4`` (OpenCV's ``(bw + bh) / 8``).
+
+    Returns
+    -------
+    ndarray, shape (n_blocks_x * n_blocks_y * block * block * orientations,), float64
+        In OpenCV's order.
+
+    Notes
+    -----
+    OpenCV 5 removed ``cv2.HOGDescriptor`` from the main package (it lives on in the
+    contrib module ``xobjdetect``), so this is a reimplementation from the source; it has not
+    been compared with the binary here.  Computed in float64 (OpenCV uses float32).
+    """
+    image = check_ndim("image", image, 2, "grey H×W")
+    h, w = image.shape[0] // cell * cell, image.shape[1] // cell * cell
+    if h < block * cell or w < block * cell:
+        raise ValueError(f"image {image.shape[0]}×{image.shape[1]} is smaller than one block "
+                         f"({block * cell}×{block * cell} pixels)")
+    img = np.clip(np.round(image[:h, :w] * 255), 0, 255)
+    img = np.sqrt(img) if gamma else img
+    padded = np.pad(img, 1, mode="reflect")                       # BORDER_REFLECT_101
+    dx = padded[1:-1, 2:] - padded[1:-1, :-2]                     # (h, w)
+    dy = padded[2:, 1:-1] - padded[:-2, 1:-1]
+    mag = np.hypot(dx, dy)
+    angle = np.arctan2(dy, dx) % (2 * np.pi) * orientations / np.pi - 0.5
+    lo = np.floor(angle)
+    frac = angle - lo
+    lo = lo.astype(int) % orientations
+    votes = np.zeros((h, w, orientations))                        # (h, w, bins)
+    rr, cc = np.indices((h, w))
+    np.add.at(votes, (rr, cc, lo), mag * (1 - frac))
+    np.add.at(votes, (rr, cc, (lo + 1) % orientations), mag * frac)
+    side = block * cell
+    sigma = side / 4.0 if win_sigma is None else float(win_sigma)
+    d2 = (np.arange(side) - side / 2.0) ** 2
+    gauss = np.exp(-(d2[:, None] + d2[None, :]) / (2 * sigma ** 2))       # (side, side)
+    pos = (np.arange(side) + 0.5) / cell - 0.5                   # cell coordinate of a pixel
+    cell_w = np.maximum(0, 1 - np.abs(pos[:, None] - np.arange(block)[None, :]))  # (side, block)
+    weights = gauss[:, :, None, None] * cell_w[:, None, :, None] * cell_w[None, :, None, :]
+    windows = np.lib.stride_tricks.sliding_window_view(votes, (side, side), axis=(0, 1))
+    windows = windows[::cell, ::cell]                            # (nby, nbx, bins, side, side)
+    hist = np.einsum("yxoij,ijab->yxabo", windows, weights)     # (nby, nbx, cy, cx, bins)
+    flat = hist.transpose(1, 0, 3, 2, 4).reshape(hist.shape[1], hist.shape[0], -1)
+    size = flat.shape[-1]
+    flat = np.minimum(flat / (np.linalg.norm(flat, axis=-1, keepdims=True) + 0.1 * size),
+                      l2hys_threshold)
+    flat = flat / (np.linalg.norm(flat, axis=-1, keepdims=True) + 1e-3)
+    return flat.ravel()
+
+
+def skimage_to_opencv_order(blocks):
+    """Reorder a non-flattened HOG (``feature_vector=False``) into OpenCV's layout.
+
+    scikit-image: ``(block_row, block_col, cell_row, cell_col, orient)`` flattened row-major.
+    OpenCV: ``(block_col, block_row, cell_col, cell_row, orient)``.
+    """
+    return np.asarray(blocks).transpose(1, 0, 3, 2, 4).ravel()
+
+
+def compare_with_opencv(image, cell=8, block=2, orientations=9):
+    """How far apart scikit-image's HOG and OpenCV's HOG are on the same image.
+
+    :func:`hog` (L2-Hys, same cells and blocks, reordered to OpenCV's layout) against
+    :func:`hog_opencv_style`, first with all of OpenCV's choices, then switching them
+    off one at a time where OpenCV has a switch (gamma; a huge window σ ≈ no window).
+    Trilinear voting has no switch in OpenCV.
+
+    Returns
+    -------
+    dict
+        setting -> (cosine similarity, max abs difference).
+    """
+    image = check_ndim("image", image, 2, "grey H×W")
+    quantised = np.clip(np.round(image * 255), 0, 255) / 255.0    # the same pixels for both
+    rows = {}
+    settings = [("OpenCV defaults (gamma, Gaussian window)", True, None),
+                ("gamma matched off", False, None),
+                ("gamma off, window σ=1e6 (≈ none)", False, 1e6)]
+    for name, gamma, sigma in settings:
+        ours = skimage_to_opencv_order(hog(quantised, orientations, cell, block, "L2-Hys",
+                                           transform_sqrt=False, feature_vector=False))
+        ref = hog_opencv_style(quantised, cell, block, orientations, gamma, sigma)
+        cos = float(ours @ ref / (np.linalg.norm(ours) * np.linalg.norm(ref)))
+        rows[name] = (cos, float(np.abs(ours - ref).max()))
+    return rows
