@@ -249,6 +249,9 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"Expected number of channels in input to be divisible by num_groups, "
                          f"but got input of shape {list(x.shape)} and num_groups={g}; "
                          f"choose num_groups among the divisors of {c}")
+    if n * (c // g) * int(np.prod(x.shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{list(x.shape)} with num_groups={g}: each group holds a single value")
     weight = _check_channel_vector("weight", weight, c)
     bias = _check_channel_vector("bias", bias, c)
     grouped = x.reshape(n, g, -1)                                  # (N, G, C/G * prod(spatial))
