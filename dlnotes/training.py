@@ -120,7 +120,7 @@ def accuracy(logits, targets):
     if logits.ndim != 2 or targets.ndim != 1 or logits.shape[0] != targets.shape[0]:
         raise ValueError(f"logits must be (N, C) and targets (N,), got {tuple(logits.shape)} "
                          f"and {tuple(targets.shape)}")
-    return (logits.argmax(dim=1) == targets).float().mean().item()
+    return (logits.argmax(dim=1) == targets).sum().item() / len(targets)
 
 
 def _as_tensors(x, y, device):
