@@ -411,7 +411,7 @@ def _beale_grad(x, y):
 
 SURFACES = {
     "rosenbrock": Surface("rosenbrock", _rosenbrock, _rosenbrock_grad, (1.0, 1.0),
-                          (-1.5, 2.0), (-2.0, 2.0), (-1.0, 3.0)),
+                          (-1.2, 1.0), (-2.0, 2.0), (-1.0, 3.0)),
     "quadratic": Surface("quadratic", _quadratic, _quadratic_grad, (0.0, 0.0),
                          (-4.0, 1.5), (-4.5, 4.5), (-2.0, 2.0)),
     "beale": Surface("beale", _beale, _beale_grad, (3.0, 0.5),
