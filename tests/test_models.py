@@ -1,0 +1,263 @@
+"""dlnotes.models: parameter counts, parameter shapes and outputs equal to torchvision's;
+forward shapes; count_macs against hand counts and torchvision's published ops."""
+import math
+
+import pytest
+import torch
+import torchvision
+import torchvision.models as tvm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import dlnotes.models as M
+from dlnotes.models import _count, _diagram
+
+TV_KWARGS = {"inception_v3": {"init_weights": True}, "googlenet": {"init_weights": True}}
+
+
+def on_meta(fn, *args, **kwargs):
+    with torch.device("meta"):
+        return fn(*args, **kwargs)
+
+
+def tv_model(name, **kwargs):
+    return getattr(tvm, name)(weights=None, **{**TV_KWARGS.get(name, {}), **kwargs})
+
+
+def ours_like_torchvision(name):
+    """Our model whose torchvision twin is ``tv_model(name)``."""
+    if name == "googlenet":
+        return M.googlenet(batch_norm=True, large_kernel=3)
+    return getattr(M, name)()
+
+
+# ---------------------------------------------------------------- parameter parity
+@pytest.mark.parametrize("name", M.TORCHVISION_NAMES + ("googlenet",))
+def test_parameter_count_and_shapes_equal_torchvision(name):
+    ours = on_meta(ours_like_torchvision, name)
+    ref = on_meta(tv_model, name)
+    assert M.count_parameters(ours) == M.count_parameters(ref)
+    # stronger: the same tensors (parameters and BN buffers) in the same order
+    a = [v.shape for v in ours.state_dict().values()]
+    b = [v.shape for v in ref.state_dict().values()]
+    assert a == b
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("alexnet_paper", 60_965_224), ("nin", 7_439_608), ("googlenet", 13_378_280),
+    ("se_resnet50", 28_088_024), ("mobilenet_v1", 4_231_976), ("shufflenet_v1", 1_865_728),
+])
+def test_parameter_counts_of_models_torchvision_lacks(name, expected):
+    assert M.count_parameters(on_meta(getattr(M, name))) == expected
+
+
+def test_alexnet_paper_hand_count():
+    # conv1 96·3·11·11+96, conv2 256·48·25+256 (2 groups), conv3 384·256·9+384,
+    # conv4 384·192·9+384, conv5 256·192·9+256, fc6 9216·4096+4096, fc7, fc8
+    convs = [96 * 3 * 121 + 96, 256 * 48 * 25 + 256, 384 * 256 * 9 + 384,
+             384 * 192 * 9 + 384, 256 * 192 * 9 + 256]
+    fcs = [9216 * 4096 + 4096, 4096 * 4096 + 4096, 4096 * 1000 + 1000]
+    assert M.count_parameters(on_meta(M.alexnet_paper)) == sum(convs) + sum(fcs)
+    # one GPU: the grouped convs see all channels
+    one = M.count_parameters(on_meta(M.alexnet_paper, groups=1))
+    assert one - sum(convs) - sum(fcs) == 256 * 48 * 25 + 384 * 192 * 9 + 256 * 192 * 9
+
+
+def test_googlenet_without_aux_and_the_torchvision_variant():
+    assert M.count_parameters(on_meta(M.googlenet, aux_logits=False)) == 6_998_552
+    ours = on_meta(M.googlenet, aux_logits=False, batch_norm=True, large_kernel=3)
+    ref = on_meta(tv_model, "googlenet", aux_logits=False)
+    assert M.count_parameters(ours) == M.count_parameters(ref)
+
+
+def test_resnet_v1_and_v15_differ_only_in_stride_placement():
+    v1 = on_meta(M.resnet50, stride_in_1x1=True)
+    v15 = on_meta(M.resnet50)
+    assert M.count_parameters(v1) == M.count_parameters(v15)
+    assert v1.layer2[0].conv1.stride == (2, 2) and v1.layer2[0].conv2.stride == (1, 1)
+    assert v15.layer2[0].conv1.stride == (1, 1) and v15.layer2[0].conv2.stride == (2, 2)
+    assert M.count_macs(v15, (3, 224, 224)) > M.count_macs(v1, (3, 224, 224))
+
+
+def test_densenet_variants_are_ordered_by_size():
+    sizes = {v: M.count_parameters(on_meta(M.densenet, 121, v)) for v in ("", "B", "C", "BC")}
+    assert sizes["BC"] == 7_978_856
+    assert sizes[""] > sizes["B"] > sizes["C"] > sizes["BC"]
+
+
+# ---------------------------------------------------------------- output parity
+def _fill_and_copy(ours, ref, seed):
+    """Random float64 weights in ``ours``, copied into ``ref`` tensor by tensor (same order)."""
+    g = torch.Generator().manual_seed(seed)
+    for m in (ours, ref):
+        m.to_empty(device="cpu").to(torch.float64).eval()
+    for (name, t), u in zip(ours.state_dict().items(), ref.state_dict().values()):
+        if t.is_floating_point():
+            v = torch.rand(t.shape, generator=g, dtype=t.dtype)
+            t.copy_(v + 0.5 if name.endswith("running_var") else (v - 0.5) * 0.2)
+        else:
+            t.zero_()
+        u.copy_(t)
+
+
+@pytest.mark.parametrize("name,size", [
+    ("alexnet", 67), ("resnet18", 45), ("resnet50", 33), ("densenet121", 40),
+    ("mobilenet_v2", 37), ("shufflenet_v2_x0_5", 41), ("googlenet", 51), ("inception_v3", 79),
+])
+def test_outputs_equal_torchvision_with_the_same_weights(name, size):
+    ours = on_meta(ours_like_torchvision, name)
+    ref = on_meta(tv_model, name)
+    for seed in ((0,) if name == "alexnet" else (0, 1)):    # AlexNet: 61 M weights, one draw
+        _fill_and_copy(ours, ref, seed)
+        x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(seed),
+                        dtype=torch.float64)
+        with torch.no_grad():
+            torch.testing.assert_close(ours(x), ref(x), rtol=1e-10, atol=1e-10)
+
+
+def test_se_module_equals_torchvision_ops():
+    ours = M.SqueezeExcitation(32, reduction=4).double()
+    ref = torchvision.ops.SqueezeExcitation(32, 8).double()
+    ref.load_state_dict({k.replace("gate", "scale"): v for k, v in ours.state_dict().items()},
+                        strict=False)
+    for (a, b) in zip(ours.parameters(), ref.parameters()):
+        b.data.copy_(a.data)
+    x = torch.randn(3, 32, 5, 7, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), ref(x))
+
+
+@pytest.mark.parametrize("groups,channels", [(2, 4), (3, 12), (4, 8), (2, 116)])
+def test_channel_shuffle_equals_torchvision(groups, channels):
+    from torchvision.models.shufflenetv2 import channel_shuffle
+    x = torch.randn(2, channels, 3, 5)
+    torch.testing.assert_close(M.channel_shuffle(x, groups), channel_shuffle(x, groups))
+    # the permutation written out: input channel i·(C/g) + j goes to j·g + i
+    idx = torch.arange(channels).view(1, channels, 1, 1).float()
+    out = M.channel_shuffle(idx, groups).flatten().long().tolist()
+    per = channels // groups
+    assert out == [i * per + j for j in range(per) for i in range(groups)]
+
+
+# ---------------------------------------------------------------- forward shapes
+ALL = [n for n in M.__all__ if n[0].islower() and n not in
+       ("count_parameters", "count_macs", "channel_shuffle", "densenet", "lenet5")
+       and callable(getattr(M, n))]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_forward_shape_on_meta(name):
+    model = on_meta(getattr(M, name)).eval()
+    size = 299 if name == "inception_v3" else 224
+    out = model(torch.empty(2, 3, size, size, device="meta"))
+    assert out.shape == (2, 1000)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v1", "shufflenet_v1", "alexnet_paper"])
+def test_forward_shape_at_224_on_cpu(name):
+    torch.manual_seed(0)
+    model = getattr(M, name)().eval()
+    with torch.no_grad():
+        out = model(torch.randn(1, 3, 224, 224))
+    assert out.shape == (1, 1000) and torch.isfinite(out).all()
+
+
+def test_num_classes_and_aux_outputs_in_training():
+    model = on_meta(M.googlenet, num_classes=7).train()
+    logits, aux1, aux2 = model(torch.empty(2, 3, 224, 224, device="meta"))
+    assert logits.shape == aux1.shape == aux2.shape == (2, 7)
+    logits, aux = on_meta(M.inception_v3, num_classes=5).train()(
+        torch.empty(2, 3, 299, 299, device="meta"))
+    assert logits.shape == aux.shape == (2, 5)
+    assert on_meta(M.resnet34, num_classes=3)(torch.empty(1, 3, 64, 64, device="meta")).shape == (1, 3)
+
+
+def test_lenet5_is_exported():
+    assert M.count_parameters(M.lenet5()) == 61_706
+
+
+# ---------------------------------------------------------------- count_macs
+def test_count_macs_hand_counts():
+    conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)            # 3×9×9 -> 8×5×5
+    assert M.count_macs(conv, (3, 9, 9)) == 8 * 5 * 5 * 3 * 3 * 3
+    grouped = nn.Conv2d(6, 4, (3, 1), groups=2)               # 6×5×4 -> 4×3×4
+    assert M.count_macs(grouped, (6, 5, 4)) == 4 * 3 * 4 * 3 * 3 * 1
+    net = nn.Sequential(nn.MaxPool2d(2), nn.Flatten(), nn.Linear(2 * 3 * 3, 5))
+    assert M.count_macs(net, (2, 7, 6)) == 2 * 3 * 3 * 4 + 18 * 5
+    assert M.count_macs(nn.AdaptiveAvgPool2d(1), (4, 6, 6)) == 4 * 36
+    total, per_layer = M.count_macs(net, (2, 7, 6), batch_size=3, by_layer=True)
+    assert total == 3 * (72 + 90) and per_layer == {"0": 3 * 72, "2": 3 * 90}
+
+
+@settings(max_examples=40, deadline=None)
+@given(c_in=st.integers(1, 4), c_out=st.integers(1, 4), groups=st.sampled_from([1, 2]),
+       k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 2), d=st.integers(1, 2),
+       h=st.integers(8, 13), w=st.integers(8, 13))
+def test_count_macs_conv_formula(c_in, c_out, groups, k, s, p, d, h, w):
+    conv = nn.Conv2d(c_in * groups, c_out * groups, k, s, p, d, groups=groups)
+    h_out = math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1
+    w_out = math.floor((w + 2 * p - d * (k - 1) - 1) / s) + 1
+    assert M.count_macs(conv, (c_in * groups, h, w)) == c_out * groups * h_out * w_out * c_in * k * k
+
+
+@pytest.mark.parametrize("name,weights", [
+    ("alexnet", "AlexNet_Weights"), ("vgg16", "VGG16_Weights"), ("resnet18", "ResNet18_Weights"),
+    ("resnet50", "ResNet50_Weights"), ("densenet121", "DenseNet121_Weights"),
+    ("mobilenet_v2", "MobileNet_V2_Weights"), ("shufflenet_v2_x1_0", "ShuffleNet_V2_X1_0_Weights"),
+    ("inception_v3", "Inception_V3_Weights"), ("googlenet", "GoogLeNet_Weights"),
+])
+def test_count_macs_matches_torchvision_published_ops(name, weights):
+    published = getattr(tvm, weights).IMAGENET1K_V1.meta["_ops"] * 1e9    # "GFLOPS" = GMACs
+    size = 299 if name == "inception_v3" else 224
+    macs = M.count_macs(on_meta(ours_like_torchvision, name), (3, size, size))
+    assert macs == pytest.approx(published, rel=0.01)
+
+
+def test_resnet50_is_about_4_1_gmacs():
+    assert 4.05e9 < M.count_macs(on_meta(M.resnet50), (3, 224, 224)) < 4.15e9
+
+
+def test_count_macs_restores_training_mode_and_errors():
+    model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Dropout()).train()
+    M.count_macs(model, (1, 3, 3))
+    assert model.training
+    with pytest.raises(ValueError, match=r"input_size must be \(C, H, W\)"):
+        M.count_macs(model, (3, 3))
+    with pytest.raises(ValueError, match=r"input_size\[1\] must be >= 1"):
+        M.count_macs(model, (1, 0, 3))
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        M.count_macs(lambda x: x, (1, 3, 3))
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        M.count_parameters([torch.zeros(3)])
+
+
+# ---------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize("call,match", [
+    (lambda: M.alexnet_paper(groups=3), "groups must be 1"),
+    (lambda: M.alexnet(dropout=1.5), r"dropout must be in \[0, 1\]"),
+    (lambda: M.vgg16(num_classes=0), "num_classes must be >= 1"),
+    (lambda: M.densenet(122), "depth=122 is not supported"),
+    (lambda: M.densenet(121, "D"), "variant='D' is not supported"),
+    (lambda: M.shufflenet_v1(groups=5), "groups=5 is not supported"),
+    (lambda: M.googlenet(large_kernel=7), "large_kernel must be 5"),
+    (lambda: M.mobilenet_v1(width_mult=0), "width_mult must be > 0"),
+    (lambda: M.channel_shuffle(torch.zeros(1, 5, 2, 2), 2), "groups=2 must divide the 5"),
+    (lambda: M.resnet18(num_classes=2.5), "num_classes must be an int"),
+])
+def test_bad_arguments_raise(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_diagrams_draw_every_family():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    for name, (rows, skips, _) in _diagram.BLOCKS.items():
+        ax = _diagram.draw_family(name)
+        labels = {t.get_text() for t in ax.texts}
+        assert {r for row in rows for r in ([row] if isinstance(row, str) else row) if r} <= labels
+        assert sum(t.get_text() in ("+", "c", "×") for t in ax.texts) == len(skips)
+        plt.close(ax.figure)
+    with pytest.raises(ValueError, match="name='vit' is not supported"):
+        _diagram.draw_family("vit")
