@@ -135,16 +135,18 @@ def roi_pool(input, boxes, output_size, spatial_scale=1.0):
     input, boxes, (ph, pw), batch = _check_rois(input, boxes, output_size, spatial_scale)
     _, c, h, w = input.shape
     hs, he, ws, we = roi_pool_bins(boxes, (ph, pw), spatial_scale, h, w, input.dtype.type)
-    rows = np.arange(h)
-    cols = np.arange(w)
     out = np.zeros((len(boxes), c, ph, pw), dtype=input.dtype)
     for k in range(len(boxes)):              # max is separable: over columns, then rows
-        mask_w = (cols >= ws[k, :, None]) & (cols < we[k, :, None])     # (PW, W)
-        mask_h = (rows >= hs[k, :, None]) & (rows < he[k, :, None])     # (PH, H)
-        x = input[batch[k]]                                               # (C, H, W)
-        col_max = np.fmax.reduce(np.broadcast_to(x[:, :, None, :], (c, h, pw, w)), axis=3,
-                                 where=mask_w[None, None], initial=-np.inf)  # (C, H, PW)
-        m = np.fmax.reduce(np.broadcast_to(col_max[:, None], (c, ph, h, pw)), axis=2,
+        r0, r1 = hs[k].min(), max(he[k].max(), hs[k].min())   # crop to the rows/cols used
+        c0, c1 = ws[k].min(), max(we[k].max(), ws[k].min())
+        x = input[batch[k], :, r0:r1, c0:c1]                             # (C, h', w')
+        rows, cols = np.arange(r0, r1), np.arange(c0, c1)
+        mask_w = (cols >= ws[k, :, None]) & (cols < we[k, :, None])     # (PW, w')
+        mask_h = (rows >= hs[k, :, None]) & (rows < he[k, :, None])     # (PH, h')
+        hh, ww = x.shape[1:]
+        col_max = np.fmax.reduce(np.broadcast_to(x[:, :, None, :], (c, hh, pw, ww)), axis=3,
+                                 where=mask_w[None, None], initial=-np.inf)  # (C, h', PW)
+        m = np.fmax.reduce(np.broadcast_to(col_max[:, None], (c, ph, hh, pw)), axis=2,
                            where=mask_h[None, :, :, None], initial=-np.inf)  # (C, PH, PW)
         empty = (he[k] <= hs[k])[:, None] | (we[k] <= ws[k])[None, :]    # (PH, PW)
         out[k] = np.where(empty, 0, np.maximum(m, -_FLT_MAX))
