@@ -1,0 +1,174 @@
+"""dlnotes.pooling against torch.nn.functional (float64), autograd for the backward passes."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from dlnotes import pooling as P
+
+
+@st.composite
+def pool_configs(draw, dilation=True):
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilation else (1, 1)
+    p = tuple(draw(st.integers(0, k_ // 2)) for k_ in k)
+    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    ceil = draw(st.booleans())
+    seed = draw(st.integers(0, 2**16))
+    return dict(k=k, s=s, p=p, d=d, hw=(h, w), ceil=ceil, seed=seed)
+
+
+def _fits(cfg):
+    try:
+        [P.pool_output_size(n, k, s, p, d, cfg["ceil"])
+         for n, k, s, p, d in zip(cfg["hw"], cfg["k"], cfg["s"], cfg["p"], cfg["d"])]
+        return True
+    except ValueError:
+        return False
+
+
+@settings(max_examples=60, deadline=None)
+@given(cfg=pool_configs())
+def test_max_pool_forward_and_backward_match_torch(cfg):
+    assume(_fits(cfg))
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.normal(size=(2, 3, *cfg["hw"]))
+    if cfg["seed"] % 3 == 0:
+        x = np.round(x)  # ties
+    kw = dict(kernel_size=cfg["k"], stride=cfg["s"], padding=cfg["p"], dilation=cfg["d"],
+              ceil_mode=cfg["ceil"])
+    xt = torch.tensor(x, requires_grad=True)
+    ref, ref_idx = F.max_pool2d(xt, return_indices=True, **kw)
+    out, idx = P.max_pool2d(x, return_indices=True, **kw)
+    np.testing.assert_allclose(out, ref.detach().numpy(), rtol=0, atol=0)
+    np.testing.assert_array_equal(idx, ref_idx.numpy())
+    g = rng.normal(size=ref.shape)
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(P.max_pool2d_backward(g, x, **kw), xt.grad.numpy(), atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cfg=pool_configs(dilation=False), include=st.booleans())
+def test_avg_pool_forward_and_backward_match_torch(cfg, include):
+    assume(_fits(cfg))
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.normal(size=(2, 2, *cfg["hw"]))
+    kw = dict(kernel_size=cfg["k"], stride=cfg["s"], padding=cfg["p"], ceil_mode=cfg["ceil"],
+              count_include_pad=include)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = F.avg_pool2d(xt, **kw)
+    np.testing.assert_allclose(P.avg_pool2d(x, **kw), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rng.normal(size=ref.shape)
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(P.avg_pool2d_backward(g, x, **kw), xt.grad.numpy(), atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 30), k=st.integers(1, 5), s=st.integers(1, 4), p=st.integers(0, 2),
+       d=st.integers(1, 3), ceil=st.booleans())
+def test_output_size_matches_torch(n, k, s, p, d, ceil):
+    x = torch.zeros(1, 1, n, 1)
+    try:
+        ref = F.max_pool2d(x, (k, 1), (s, 1), (p, 0), (d, 1), ceil_mode=ceil).shape[2]
+    except RuntimeError as e:
+        with pytest.raises(ValueError, match="padding=|smaller than the pooling window"):
+            P.pool_output_size(n, k, s, p, d, ceil)
+        assert "pad should be" in str(e) or "too small" in str(e)
+        return
+    assert P.pool_output_size(n, k, s, p, d, ceil) == ref
+
+
+def test_last_window_must_start_inside_the_input():
+    # ceil((5 + 2 - 2) / 2) + 1 = 4 windows, but the 4th would start at 6 >= 5 + 1: dropped
+    assert P.pool_output_size(5, 2, 2, padding=1, ceil_mode=True) == 3
+    assert F.max_pool2d(torch.zeros(1, 1, 5, 5), 2, 2, 1, ceil_mode=True).shape[-1] == 3
+
+
+def test_notes_example_shape():
+    # note 001 §4.1: MaxPool2d(3, stride=2, padding=1) on (20, 16, 50, 32) -> (20, 16, 25, 16)
+    x = np.zeros((20, 16, 50, 32))
+    assert P.max_pool2d(x, 3, 2, 1).shape == (20, 16, 25, 16)
+
+
+def test_avg_gradient_is_divided_by_the_window():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    g = P.avg_pool2d_backward(np.ones((1, 1, 2, 2)), x, 2)
+    np.testing.assert_allclose(g, np.full((1, 1, 4, 4), 0.25))
+
+
+def test_max_gradient_goes_to_the_argmax_only():
+    x = np.array([[[[1.0, 5, 2, 0], [3, 4, 8, 1], [0, 0, 1, 1], [9, 0, 1, 2]]]])
+    g = P.max_pool2d_backward(np.array([[[[1.0, 2], [3, 4]]]]), x, 2)
+    expected = np.zeros((1, 1, 4, 4))
+    expected[0, 0, 0, 1], expected[0, 0, 1, 2], expected[0, 0, 3, 0], expected[0, 0, 3, 3] = 1, 2, 3, 4
+    np.testing.assert_allclose(g, expected)
+
+
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(4, 13), w=st.integers(4, 13), mode=st.sampled_from(["max", "avg"]),
+       seed=st.integers(0, 1000))
+def test_spp_equals_concatenated_adaptive_pools(h, w, mode, seed):
+    x = np.random.default_rng(seed).normal(size=(2, 3, h, w))
+    pool = F.adaptive_max_pool2d if mode == "max" else F.adaptive_avg_pool2d
+    ref = torch.cat([pool(torch.tensor(x), n).flatten(1) for n in (1, 2, 4)], 1).numpy()
+    out = P.spatial_pyramid_pool(x, (1, 2, 4), mode)
+    assert out.shape == (2, 3 * 21)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_spp_length_does_not_depend_on_the_input_size():
+    rng = np.random.default_rng(0)
+    a = P.spatial_pyramid_pool(rng.random((1, 8, 13, 17)))
+    b = P.spatial_pyramid_pool(rng.random((1, 8, 32, 24)))
+    assert a.shape == b.shape == (1, 8 * (1 + 4 + 16))
+
+
+def test_global_pools():
+    x = np.random.default_rng(1).normal(size=(2, 3, 5, 4))
+    t = torch.tensor(x)
+    np.testing.assert_allclose(P.global_avg_pool2d(x), F.adaptive_avg_pool2d(t, 1).flatten(1).numpy())
+    np.testing.assert_allclose(P.global_max_pool2d(x, keepdim=True), F.adaptive_max_pool2d(t, 1).numpy())
+
+
+def test_stochastic_pool_test_mode_is_the_probability_weighted_mean():
+    x = np.array([[[[1.0, 3.0], [0.0, 0.0]]]])
+    out = P.stochastic_pool2d(x, 2, training=False)
+    np.testing.assert_allclose(out, [[[[(1 * 1 + 3 * 3) / 4]]]])
+    assert P.stochastic_pool2d(np.zeros((1, 1, 2, 2)), 2, training=False)[0, 0, 0, 0] == 0
+
+
+def test_stochastic_pool_samples_in_proportion_to_activation():
+    x = np.array([[[[1.0, 3.0], [0.0, 0.0]]]])
+    x = np.broadcast_to(x, (1, 20000, 2, 2)).copy()
+    out = P.stochastic_pool2d(x, 2, training=True, rng=np.random.default_rng(0))
+    assert set(np.unique(out)) == {1.0, 3.0}  # never the zeros, always a window value
+    assert abs((out == 3.0).mean() - 0.75) < 0.02
+    again = P.stochastic_pool2d(x, 2, training=True, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(out, again)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: P.max_pool2d(np.zeros((1, 1, 5, 5)), 3, 1, 2), "should be at most half of the kernel size"),
+    (lambda: P.avg_pool2d(np.zeros((1, 1, 5, 5)), 3, 1, 2), "should be at most half of the kernel size"),
+    (lambda: P.max_pool2d(np.zeros((1, 1, 5, 5)), 7), "smaller than the pooling window"),
+    (lambda: P.max_pool2d(np.zeros((1, 1, 5, 5)), 2, 0), "stride must be >= 1"),
+    (lambda: P.max_pool2d(np.zeros((1, 5, 5)), 2), "4-D"),
+    (lambda: P.spatial_pyramid_pool(np.zeros((1, 1, 3, 5)), (1, 2, 4)), "larger than the 3x5 map"),
+    (lambda: P.spatial_pyramid_pool(np.zeros((1, 1, 8, 8)), mode="sum"), "mode='sum'"),
+    (lambda: P.stochastic_pool2d(-np.ones((1, 1, 2, 2)), 2), "non-negative"),
+    (lambda: P.max_pool2d_backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2), "output's shape"),
+])
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_torch_refuses_the_same_inputs():
+    x = torch.zeros(1, 1, 5, 5)
+    for f in (lambda: F.max_pool2d(x, 3, 1, 2), lambda: F.avg_pool2d(x, 3, 1, 2),
+              lambda: F.max_pool2d(x, 7)):
+        with pytest.raises(RuntimeError):
+            f()
