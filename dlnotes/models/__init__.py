@@ -16,9 +16,11 @@ networks torchvision does not ship.
 - MobileNet: :func:`mobilenet_v1`, :func:`mobilenet_v2`
 - ShuffleNet: :func:`shufflenet_v1`, :func:`shufflenet_v2_x0_5`, :func:`shufflenet_v2_x1_0`
 - helpers: :func:`count_parameters`, :func:`count_macs`, and
-  ``dlnotes.receptive_field.receptive_field_of`` for the receptive field.
+  ``dlnotes.receptive_field.receptive_field_of`` for the receptive field;
+  :func:`draw_family` draws a family's building block.
 """
 from ._count import count_macs, count_parameters
+from ._diagram import draw_block_diagram, draw_family
 from .alexnet import alexnet, alexnet_paper
 from .densenet import densenet, densenet121, densenet161, densenet169, densenet201
 from .googlenet import googlenet
@@ -48,5 +50,5 @@ __all__ = [
     "BasicBlock", "Bottleneck", "densenet", "densenet121", "densenet161", "densenet169",
     "densenet201", "se_resnet50", "SqueezeExcitation", "mobilenet_v1", "mobilenet_v2",
     "shufflenet_v1", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "channel_shuffle",
-    "TORCHVISION_NAMES",
+    "draw_family", "draw_block_diagram", "TORCHVISION_NAMES",
 ]
