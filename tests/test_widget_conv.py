@@ -74,6 +74,10 @@ def test_widget_sliders_drive_the_state():
     np.testing.assert_allclose(box.state["full"], ref)
     products = [t.get_text() for t in box.figure.axes[1].texts]
     assert products == [f"{v:g}" for v in box.state["products"].ravel()]
+    # the Output widget holds exactly one PNG of that figure
+    (shown,) = box.output.outputs
+    assert shown["output_type"] == "display_data"
+    assert shown["data"]["image/png"]
     plt.close("all")
 
 
@@ -82,6 +86,8 @@ def test_widget_reports_configurations_torch_refuses():
     box.controls["kernel_size"].value = 5
     box.controls["dilation"].value = 3
     assert box.state is None and "smaller than the dilated kernel" in box.error
+    (shown,) = box.output.outputs
+    assert shown["output_type"] == "stream" and "torch would refuse" in shown["text"]
     box.controls["dilation"].value = 1
     box.controls["padding"].value = 1
     assert box.error is None and box.state["n_positions"] == 4

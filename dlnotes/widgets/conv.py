@@ -17,7 +17,7 @@ from .._validate import check_int, check_ndim
 from ..conv import conv2d, conv_output_size
 
 __all__ = ["default_input", "default_kernel", "conv_step", "draw_conv_step", "conv_explorer",
-           "conv_animation"]
+           "conv_animation", "figure_png"]
 
 
 def default_input(size=6):
@@ -89,7 +89,7 @@ def draw_conv_step(step, axes=None):
     from ..plotting import grid_values
 
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+        _, axes = plt.subplots(1, 3, figsize=(8, 2.8))
     ax_in, ax_prod, ax_out = axes
     for ax in axes:
         ax.clear()
@@ -115,6 +115,17 @@ def draw_conv_step(step, axes=None):
     return axes
 
 
+def figure_png(fig, dpi=72):
+    """``fig`` as an ``IPython.display.Image`` (PNG bytes), for an ``Output`` widget."""
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return Image(data=buf.getvalue(), format="png")
+
+
 def conv_animation(x=None, kernel=None, stride=1, padding=0, dilation=1, max_frames=30,
                    dpi=60):
     """The static twin of :func:`conv_explorer`: a ``to_jshtml`` player over all positions.
@@ -131,7 +142,7 @@ def conv_animation(x=None, kernel=None, stride=1, padding=0, dilation=1, max_fra
     first = conv_step(x, kernel, 0, stride, padding, dilation)
     n = first["n_positions"]
     frames = np.unique(np.linspace(0, n - 1, min(n, max_frames, MAX_FRAMES)).round().astype(int))
-    fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
+    fig, axes = plt.subplots(1, 3, figsize=(8, 2.8))
 
     def draw(position):
         draw_conv_step(conv_step(x, kernel, int(position), stride, padding, dilation), axes)
@@ -183,6 +194,16 @@ def conv_explorer(x=None, kernel=None, size=6):
                         controls["dilation"], output])
     box.controls, box.output, box.state, box.error = controls, output, None, None
 
+    def show(fig=None, text=None):
+        # Replace the Output widget's content through its state (``outputs``) rather than
+        # ``with output:``: that works the same in Jupyter, Colab, nbclient and nbval, and
+        # needs no inline backend.
+        output.outputs = ()
+        if text is not None:
+            output.append_stdout(text + "\n")
+        if fig is not None:
+            output.append_display_data(figure_png(fig))
+
     def update(*_):
         k = fixed_kernel if fixed_kernel is not None else default_kernel(controls["kernel_size"].value)
         try:
@@ -190,19 +211,17 @@ def conv_explorer(x=None, kernel=None, size=6):
                              controls["padding"].value, controls["dilation"].value)
         except ValueError as exc:
             box.state, box.error = None, str(exc)
-            with output:
-                output.clear_output(wait=True)
-                print(f"torch would refuse this configuration: {exc}")
+            show(text=f"torch would refuse this configuration: {exc}")
             return
         box.state, box.error = step, None
         controls["position"].max = step["n_positions"] - 1
-        with output:
-            output.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
-            draw_conv_step(step, axes)
-            box.figure = fig
-            plt.show()
-        plt.close("all")
+        if box.state is not step:  # lowering max moved the position: update() already ran
+            return
+        fig, axes = plt.subplots(1, 3, figsize=(8, 2.8))
+        draw_conv_step(step, axes)
+        box.figure = fig
+        show(fig)
+        plt.close(fig)
 
     for control in controls.values():
         control.observe(update, names="value")
