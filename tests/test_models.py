@@ -262,3 +262,19 @@ def test_diagrams_draw_every_family():
         plt.close(ax.figure)
     with pytest.raises(ValueError, match="name='vit' is not supported"):
         _diagram.draw_family("vit")
+
+
+def test_memory_efficient_dense_block_gives_the_same_values_and_gradients():
+    from dlnotes.models.densenet import DenseBlock
+    torch.manual_seed(0)
+    plain = DenseBlock(5, 8, growth_rate=4).double()
+    efficient = DenseBlock(5, 8, growth_rate=4, memory_efficient=True).double()
+    efficient.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 8, 6, 5, dtype=torch.float64, requires_grad=True)
+    grads = []
+    for block in (plain, efficient):
+        y = block(x)
+        assert y.shape == (2, 8 + 5 * 4, 6, 5)
+        (g,) = torch.autograd.grad((y ** 2).sum(), x)
+        grads.append((y.detach(), g))
+    torch.testing.assert_close(grads[0], grads[1])

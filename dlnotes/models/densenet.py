@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from .._validate import check_int
 
@@ -29,14 +30,21 @@ class DenseLayer(nn.Module):
         Width of the 1×1 bottleneck as a multiple of k (4 in the paper, DenseNet-B);
         ``None`` gives the plain H_l = BN-ReLU-3×3 conv.
 
+    memory_efficient : bool
+        Recompute concatenation-BN-ReLU(-1×1 conv) in the backward pass instead of
+        storing them (gradient checkpointing, Pleiss et al. 2017, arXiv:1707.06990), so
+        that activation memory grows linearly, not quadratically, with depth.
+
     Notes
     -----
     ``forward`` takes the *list* of earlier maps and concatenates them inside, as
     torchvision does; it returns only the k new maps ``(N, k, H, W)``.
     """
 
-    def __init__(self, num_input_features, growth_rate, bn_size=4, drop_rate=0.0):
+    def __init__(self, num_input_features, growth_rate, bn_size=4, drop_rate=0.0,
+                 memory_efficient=False):
         super().__init__()
+        self.memory_efficient = memory_efficient
         layers = []
         width = num_input_features
         if bn_size is not None:
@@ -48,18 +56,27 @@ class DenseLayer(nn.Module):
         if drop_rate > 0:
             layers.append(nn.Dropout(drop_rate))
         self.h = nn.Sequential(*layers)
+        self._n_cheap = 3 if bn_size is not None else 0    # cat-BN-ReLU-1×1 conv: recomputed
+
+    def _bottleneck(self, *features):
+        return self.h[:self._n_cheap](torch.cat(features, 1))
 
     def forward(self, features):                       # list of (N, C_i, H, W)
+        if self.memory_efficient and self._n_cheap and any(f.requires_grad for f in features):
+            out = checkpoint(self._bottleneck, *features, use_reentrant=False)   # (N, 4k, H, W)
+            return self.h[self._n_cheap:](out)        # (N, k, H, W)
         return self.h(torch.cat(features, 1))         # (N, k, H, W)
 
 
 class DenseBlock(nn.Module):
     """``num_layers`` dense layers; ``(N, C, H, W) -> (N, C + num_layers·k, H, W)``."""
 
-    def __init__(self, num_layers, num_input_features, growth_rate, bn_size=4, drop_rate=0.0):
+    def __init__(self, num_layers, num_input_features, growth_rate, bn_size=4, drop_rate=0.0,
+                 memory_efficient=False):
         super().__init__()
         self.layers = nn.ModuleList(
-            DenseLayer(num_input_features + i * growth_rate, growth_rate, bn_size, drop_rate)
+            DenseLayer(num_input_features + i * growth_rate, growth_rate, bn_size, drop_rate,
+                       memory_efficient)
             for i in range(num_layers))
 
     def forward(self, x):                              # (N, C, H, W)
