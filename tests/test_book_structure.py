@@ -70,3 +70,38 @@ def test_no_relative_file_reads(nb):
     src = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
     for pat in (r"open\(\s*['\"]\.", r"imread\(\s*['\"]", r"\.\./", r"np\.load\(\s*['\"]"):
         assert not re.search(pat, src), f"{nb.name} reads a repository file ({pat})"
+
+
+def trap_labels():
+    """Every ``(trap-...)=`` label in the chapters, with the box title that follows it."""
+    found = {}
+    for nb in CHAPTERS:
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            src = "".join(cell["source"])
+            for m in re.finditer(r"^\((trap-[\w-]+)\)=\s*\n:::\{admonition\}\s*(.+)$", src, re.M):
+                assert m.group(1) not in found, f"label {m.group(1)} is used twice"
+                found[m.group(1)] = (nb.name, m.group(2))
+    return found
+
+
+def test_every_misconception_box_is_labelled():
+    for nb in CHAPTERS:
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            src = "".join(cell["source"])
+            if cell["cell_type"] != "markdown" or "Common misconception" not in src:
+                continue
+            boxes = re.findall(r"^:::\{admonition\}\s*Common misconception", src, re.M)
+            labelled = re.findall(r"^\(trap-[\w-]+\)=\s*\n:::\{admonition\}\s*Common misconception",
+                                  src, re.M)
+            assert len(boxes) == len(labelled), f"{nb.name}: a misconception box has no (trap-...)= label"
+
+
+def test_traps_appendix_links_every_misconception_box():
+    text = (ROOT / "book" / "appendix_traps.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"<(trap-[\w-]+)>`", text))
+    labels = trap_labels()
+    missing = sorted(set(labels) - linked)
+    assert not missing, f"appendix_traps.md does not link: {missing}"
+    assert not linked - set(labels), f"appendix_traps.md links unknown labels: {sorted(linked - set(labels))}"
