@@ -90,7 +90,7 @@ def _log_norm(levels):
     return LogNorm(vmin=levels[0], vmax=levels[-1])
 
 
-def draw_paths(ax, surface, paths, upto=None, title=None, colors=None):
+def draw_paths(ax, surface, paths, upto=None, title=None, colors=None, filled=True):
     """Contours of ``surface`` and each path (up to step ``upto``) on ``ax``.
 
     Parameters
@@ -103,6 +103,8 @@ def draw_paths(ax, surface, paths, upto=None, title=None, colors=None):
         Draw steps ``0 .. upto`` only (for animations); default: all.
     colors : dict, optional
         ``label -> colour``; defaults to :data:`COLORS` by optimizer name, then the cycle.
+    filled : bool
+        Shade between the contour lines (animations turn it off: smaller frames).
 
     Returns
     -------
@@ -111,8 +113,9 @@ def draw_paths(ax, surface, paths, upto=None, title=None, colors=None):
     s = optim.get_surface(surface)
     xx, yy, zz = _contour_grid(s)
     levels = np.logspace(-2, np.log10(zz.max()), 18) if s.log_levels else 18
-    ax.contourf(xx, yy, zz + 1e-12, levels=levels, cmap="Blues_r", alpha=0.35,
-                norm=_log_norm(levels) if s.log_levels else None)
+    if filled:
+        ax.contourf(xx, yy, zz + 1e-12, levels=levels, cmap="Blues_r", alpha=0.35,
+                    norm=_log_norm(levels) if s.log_levels else None)
     ax.contour(xx, yy, zz + 1e-12, levels=levels, colors="0.55", linewidths=0.5)
     ax.plot(*s.minimum, marker="*", color="gold", markersize=14, markeredgecolor="k", zorder=5)
     for i, (label, path) in enumerate(paths.items()):
@@ -191,12 +194,13 @@ def optimizer_explorer(optimizer="Adam", surface="rosenbrock", lr=None, momentum
             runs["SGD (lr=1e-3)"] = ("SGD", {"lr": 1e-3})
         state["kwargs"] = kwargs
         state["paths"] = explorer_paths(runs, surface, steps)
-        with output:
-            output.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(5.5, 4.2))
-            draw_paths(ax, surface, state["paths"], colors={"SGD (lr=1e-3)": "tab:gray"})
-            plt.show()
-            plt.close(fig)
+        fig, ax = plt.subplots(figsize=(5.5, 4.2))
+        draw_paths(ax, surface, state["paths"], colors={"SGD (lr=1e-3)": "tab:gray"})
+        # Set the Output's content directly rather than capturing with ``with output:``,
+        # which needs a front-end (nbval/nbclient differ); close so nothing leaks to the cell.
+        output.outputs = ()
+        output.append_display_data(fig)
+        plt.close(fig)
 
     widgets.interactive_output(update, controls)
     left = widgets.VBox([controls[k] for k in ("optimizer", "surface", "lr", "steps")])
