@@ -66,6 +66,7 @@ def test_widget_sliders_drive_the_state():
     np.testing.assert_array_equal(state["box"], [64, 0, 192, 665])
     assert state["grid"] == (3, 3) and state["pool_bins"].shape == (2, 2, 4)
     assert len(ui.axes[1].lines[0].get_xdata()) == 4 * 9    # drawn after the change
+    assert len(ui.output.outputs) == 1 and "image/png" in ui.output.outputs[0]["data"]
     plt.close("all")
 
 

@@ -138,6 +138,17 @@ def demo_boxes(frames=16, image_size=800):
             for a, b, s in zip(x1, y1, size)]
 
 
+def _png(fig, dpi=72):
+    """``fig`` as an ``IPython.display.Image`` (PNG bytes)."""
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return Image(data=buf.getvalue(), format="png")
+
+
 def roi_explorer(feature_size=(25, 25), stride=32, box=(0, 0, 665, 665), output_size=7,
                  sampling_ratio=2, aligned=False):
     """Interactive: sliders for the box (pixels), the output size, the samples per bin, aligned.
@@ -145,8 +156,8 @@ def roi_explorer(feature_size=(25, 25), stride=32, box=(0, 0, 665, 665), output_
     Returns
     -------
     ipywidgets.VBox
-        With attributes ``controls`` (dict of name -> widget), ``state()`` (the current
-        :func:`roi_state`) and ``axes`` (the two Axes drawn on).
+        With attributes ``controls`` (dict of name -> widget), ``output`` (the Output
+        widget), ``state()`` (the current :func:`roi_state`) and ``axes`` (the two Axes).
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -176,10 +187,11 @@ def roi_explorer(feature_size=(25, 25), stride=32, box=(0, 0, 665, 665), output_
 
     def update(**_):
         draw_roi(current_state(), axes)
-        with out:
-            out.clear_output(wait=True)
-            from IPython.display import display
-            display(fig)
+        # Replace the Output's content through its state, not ``with out:`` (which needs a
+        # front-end and leaks into the cell under nbclient/nbval); PNG bytes, so no
+        # figure object is kept by the front-end.
+        out.outputs = ()
+        out.append_display_data(_png(fig))
 
     widgets.interactive_output(update, controls)
     ui = widgets.VBox([widgets.HBox([widgets.VBox([controls[k] for k in ("x1", "y1", "width",
@@ -191,4 +203,5 @@ def roi_explorer(feature_size=(25, 25), stride=32, box=(0, 0, 665, 665), output_
     ui.controls = controls
     ui.state = current_state
     ui.axes = axes
+    ui.output = out
     return ui
