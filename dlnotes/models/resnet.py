@@ -61,7 +61,8 @@ class Bottleneck(nn.Module):
         Where a downsampling block puts its stride 2.  ``False`` (torchvision, "ResNet
         v1.5") strides the 3×3 conv; ``True`` (the paper, "v1") strides the first 1×1
         conv, which then simply skips three of every four pixels.  Same parameters, same
-        output shape; v1.5 is about 0.5 % more accurate on ImageNet at ~5 % more MACs.
+        output shape; v1.5 is about 0.5 % more accurate on ImageNet at ~6 % more MACs
+        (ResNet-50: 4.09 vs 3.86 GMACs).
     """
 
     expansion = 4
