@@ -199,12 +199,14 @@ def draw_hog(hist, pixels_per_cell=(8, 8), ax=None, image=None, color="yellow", 
         ax.imshow(image, cmap="gray", alpha=0.5)
     else:
         ax.imshow(np.zeros((n_row * c_row, n_col * c_col)), cmap="gray")
-    theta = np.pi * (np.arange(n_orient) + 0.5) / n_orient + np.pi / 2  # edge direction
+    # gradient angle θ = atan2(g_row, g_col) is measured with rows growing downwards, so in
+    # (x, y-down) image coordinates the edge runs along θ + 90°
+    theta = np.pi * (np.arange(n_orient) + 0.5) / n_orient + np.pi / 2
     length = 0.5 * min(c_row, c_col) * scale * hist / max(hist.max(), 1e-12)  # (nr, nc, o)
     cy = (np.arange(n_row) + 0.5) * c_row - 0.5
     cx = (np.arange(n_col) + 0.5) * c_col - 0.5
     dx = length * np.cos(theta)                  # (nr, nc, o)
-    dy = -length * np.sin(theta)                 # image rows grow downwards
+    dy = length * np.sin(theta)
     x0 = cx[None, :, None] - dx
     x1 = cx[None, :, None] + dx
     y0 = cy[:, None, None] - dy
