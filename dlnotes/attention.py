@@ -163,7 +163,8 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     Notes
     -----
     Vaswani et al. 2017 (arXiv:1706.03762), Sec. 3.2.2.  No dropout, no ``add_bias_kv``,
-    no separate k/v dimensions.
+    no separate k/v dimensions and no ``key_padding_mask`` argument: fold padding into a
+    ``(N·h, L, S)`` ``attn_mask`` instead.
     """
     for name, t in (("query", query), ("key", key), ("value", value)):
         _check_tensor(name, t, 3)

@@ -5,14 +5,14 @@ which axes are reduced, biased vs unbiased variance, the errors it raises).  Arr
 ``(N, C, *spatial)``.  They differ only in *which axes the mean and variance are taken
 over*:
 
-============  ==========================  ======================
-layer         reduced axes of (N,C,H,W)   number of statistics
-============  ==========================  ======================
-batch norm    N, H, W                     C
-layer norm    C, H, W (``normalized_shape``) N
-instance norm H, W                        N·C
-group norm    C/G channels, H, W          N·G
-============  ==========================  ======================
+=============  ==========================  ======================
+layer          reduced axes of (N,C,H,W)   number of statistics
+=============  ==========================  ======================
+batch norm     N, H, W                     C
+layer norm     C, H, W                     N
+instance norm  H, W                        N·C
+group norm     C/G channels, H, W          N·G
+=============  ==========================  ======================
 
 The N-C-H-W cube figure is drawn by :func:`draw_norm_cube` (in ``_norm_plot.py``).
 """
