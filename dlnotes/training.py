@@ -281,14 +281,25 @@ def fit_autoencoder(model, x_train, *, noise=0.3, kind="mask", epochs=10, batch_
     dict
         ``train_loss``: mean binary cross-entropy between reconstruction and clean
         input, per epoch.
+
+    Raises
+    ------
+    ValueError
+        For non-positive ``epochs``/``batch_size``/``lr`` or inputs outside [0, 1].
     """
     from .rnn import corrupt
 
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    x = np.asarray(x_train, dtype=np.float32)
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"x_train must lie in [0, 1] (binary cross-entropy targets), got values in "
+                         f"[{x.min():.3g}, {x.max():.3g}]; rescale the images first")
     device = get_device() if device is None else torch.device(device)
     model.to(device)
-    x = torch.as_tensor(np.asarray(x_train, dtype=np.float32)).to(device)  # (N, ...)
+    x = torch.as_tensor(x).to(device)                                   # (N, ...)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     history = {"train_loss": []}

@@ -215,3 +215,38 @@ def test_freeze_and_fine_tune_only_the_head():
 def test_freeze_needs_a_module():
     with pytest.raises(TypeError, match="module must be an nn.Module"):
         freeze([torch.zeros(1)])
+
+
+# ----------------------------------------------------------------- autoencoder loop
+def _autoencoder_run():
+    from dlnotes.rnn import DenoisingAutoencoder
+    from dlnotes.training import fit_autoencoder
+    x = split_digits(8, rng=np.random.default_rng(0))[0][:200]
+    with seeded(0):
+        model = DenoisingAutoencoder(in_features=64, hidden=16, code=4)
+    return fit_autoencoder(model, x, noise=0.3, epochs=2, batch_size=32, device="cpu"), model
+
+
+def test_fit_autoencoder_is_deterministic():
+    (h1, m1), (h2, m2) = _autoencoder_run(), _autoencoder_run()
+    assert h1 == h2
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": 0}, "epochs must be >= 1"),
+    ({"lr": -1.0}, "lr must be > 0"),
+])
+def test_fit_autoencoder_bad_arguments(kwargs, match):
+    from dlnotes.rnn import DenoisingAutoencoder
+    from dlnotes.training import fit_autoencoder
+    with pytest.raises(ValueError, match=match):
+        fit_autoencoder(DenoisingAutoencoder(64, 8, 2), np.zeros((4, 1, 8, 8)), device="cpu", **kwargs)
+
+
+def test_fit_autoencoder_rejects_unscaled_images():
+    from dlnotes.rnn import DenoisingAutoencoder
+    from dlnotes.training import fit_autoencoder
+    with pytest.raises(ValueError, match="x_train must lie in \\[0, 1\\]"):
+        fit_autoencoder(DenoisingAutoencoder(64, 8, 2), np.full((4, 1, 8, 8), 16.0), device="cpu")
