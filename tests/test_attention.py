@@ -115,7 +115,10 @@ def test_mask_conventions_are_opposite():
     allowed = A.causal_mask(3)
     sdpa = F.scaled_dot_product_attention(x, x, x, attn_mask=allowed)
     torch.testing.assert_close(mha(x, x, x, attn_mask=~allowed)[0], sdpa, **TOL)
-    assert not torch.allclose(mha(x, x, x, attn_mask=allowed.clone() | torch.eye(3, dtype=torch.bool))[0], sdpa)
+    # the SDPA mask given to MHA blocks the past instead (diagonal freed so no row is empty)
+    out, w = mha(x, x, x, attn_mask=allowed & ~torch.eye(3, dtype=torch.bool))
+    assert torch.isfinite(out).all() and not torch.allclose(out, sdpa)
+    assert torch.all(w[0].tril(-1) == 0) and torch.all(w[0].triu(1).sum(-1)[:2] > 0)
 
 
 def test_embed_dim_not_divisible_by_num_heads():
