@@ -20,8 +20,7 @@ import numpy as np
 from ._validate import check_choice, check_int
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW",
-           "Surface", "SURFACES", "get_surface", "run_trajectory", "run_trajectory_reference",
-           "effective_step"]
+           "Surface", "SURFACES", "get_surface", "run_trajectory", "run_trajectory_reference"]
 
 
 def _nonneg(what, name, value):
@@ -378,23 +377,20 @@ class Surface:
         return self.f(x, y)
 
 
-def _rosenbrock(x, y, a=1.0, b=100.0):
-    return (a - x) ** 2 + b * (y - x ** 2) ** 2
+def _rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
 
 
-def _rosenbrock_grad(x, y, a=1.0, b=100.0):
-    return np.array([-2 * (a - x) - 4 * b * x * (y - x ** 2), 2 * b * (y - x ** 2)])
+def _rosenbrock_grad(x, y):
+    return np.array([-2 * (1 - x) - 400 * x * (y - x ** 2), 200 * (y - x ** 2)])
 
 
-_KAPPA = 25.0  # condition number of the quadratic's Hessian diag(1, 25)
-
-
-def _quadratic(x, y):
-    return 0.5 * (x ** 2 + _KAPPA * y ** 2)
+def _quadratic(x, y):  # Hessian diag(1, 25): condition number 25
+    return 0.5 * (x ** 2 + 25 * y ** 2)
 
 
 def _quadratic_grad(x, y):
-    return np.array([x, _KAPPA * y])
+    return np.array([x, 25 * y])
 
 
 def _beale(x, y):
@@ -493,10 +489,4 @@ def run_trajectory_reference(torch_optimizer_cls, start, surface, steps, **kwarg
             break
         path[t] = xy.detach().numpy()
     return path
-
-
-def effective_step(path):
-    """Length of each step of a path, ``||p_t - p_{t-1}||``; shape ``(len(path) - 1,)``."""
-    path = np.asarray(path, dtype=float)
-    return np.linalg.norm(np.diff(path, axis=0), axis=1)
 

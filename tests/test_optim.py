@@ -223,6 +223,3 @@ def test_trajectory_start_and_divergence():
     with pytest.raises(ValueError, match="steps must be >= 0"):
         optim.run_trajectory(optim.SGD, None, "quadratic", -1)
 
-
-def test_effective_step():
-    np.testing.assert_allclose(optim.effective_step([[0, 0], [3, 4], [3, 5]]), [5, 1])
