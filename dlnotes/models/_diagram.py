@@ -31,6 +31,9 @@ def _kind(label):
 
 #: Diagram data for each family: (rows, skips, title).
 BLOCKS = {
+    "lenet": ([
+        "input 1×28×28", "conv 5×5, 6 (pad 2) + tanh", "avg-pool 2×2/2", "conv 5×5, 16 + tanh",
+        "avg-pool 2×2/2", "fc 120 + tanh", "fc 84 + tanh", "fc 10"], [], "LeNet-5 (1998)"),
     "alexnet": ([
         "input 3×224×224", "conv 11×11/4, 96 + ReLU", "LRN", "max-pool 3×3/2",
         "conv 5×5, 256 (groups 2) + ReLU", "LRN", "max-pool 3×3/2",
@@ -156,10 +159,10 @@ def draw_block_diagram(rows, skips=(), title=None, ax=None, fontsize=7):
         y0 = -i * gap - h / 2 + 0.05
         y1 = -j * gap + h / 2 + 0.19
         jx = 0.5 if len(rows[j]) == 1 else centres[j][-1][0]
-        ax.plot([jx + 0.05, x_off], [y0, y0], color="tab:red", lw=0.7)
+        ax.plot([jx + 0.05, x_off], [y0, y0], color="tab:red", lw=0.7)  # leaves from the right
         ax.plot([x_off, x_off], [y0, y1], color="tab:red", lw=0.7)
         arrow((x_off, y1), (jx + 0.07, y1), color="tab:red")
-        ax.add_patch(plt.Circle((jx, y1), 0.07, fc="white", ec="tab:red", lw=0.8, zorder=3))
+        ax.plot([jx], [y1], "o", ms=10, mfc="white", mec="tab:red", mew=0.8, zorder=3)
         ax.text(jx, y1, op, ha="center", va="center", fontsize=fontsize, color="tab:red", zorder=4)
     ax.set_xlim(0, width + 0.1 + 0.03 * min(len(skips), 6))
     ax.set_ylim(-(len(rows) - 1) * gap - 0.5, 0.5)
