@@ -100,12 +100,28 @@ def lab(tmp_path_factory):
         log.close()
 
 
+def _api(url, token, path, method="GET"):
+    req = urllib.request.Request(f"{url}{path}", method=method,
+                                 headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body = r.read()
+    return json.loads(body) if body else None
+
+
+def _shutdown_kernels(url, token):
+    for kernel in _api(url, token, "/api/kernels") or []:
+        _api(url, token, f"/api/kernels/{kernel['id']}", method="DELETE")
+
+
 def _cleared_copy(src: pathlib.Path, root: pathlib.Path) -> str:
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nb.metadata.pop("widgets", None)
+    # the kernel JupyterLab starts without asking (no "Select Kernel" dialog)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
     nbformat.write(nb, root / src.name)
     return src.name
 
@@ -136,8 +152,12 @@ def test_widget_responds_in_jupyterlab(browser, lab, widget, tmp_path):
 
     page.route("**/*", block_outside)
     try:
-        page.goto(f"{url}/lab/tree/{name}?token={token}")
+        # a workspace of its own, reset: only this notebook is open
+        page.goto(f"{url}/lab/workspaces/{widget}/tree/{name}?reset&token={token}")
         page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+        select_kernel = page.locator(".jp-Dialog button", has_text="Select")
+        if select_kernel.count():
+            select_kernel.first.click()
         # wait for the kernel, then Run > Run All Cells
         page.wait_for_function("() => /Idle/.test(document.querySelector('#jp-main-statusbar')"
                                "?.textContent || '')", timeout=120_000)
@@ -181,3 +201,4 @@ def test_widget_responds_in_jupyterlab(browser, lab, widget, tmp_path):
         # Requests to other hosts were aborted (the to_jshtml players of matplotlib link
         # Font Awesome 4 from a CDN); JupyterLab itself made none that matter here.
         context.close()
+        _shutdown_kernels(url, token)
