@@ -97,20 +97,28 @@ def nms(boxes, scores, iou_threshold):
     Notes
     -----
     Neubeck & Van Gool, "Efficient Non-Maximum Suppression", ICPR 2006; the greedy form
-    used since R-CNN (Girshick et al., CVPR 2014).  The IoU matrix is computed once, then
-    the loop runs only over the boxes that are kept.
+    used since R-CNN (Girshick et al., CVPR 2014).  Only kept boxes compute IoUs, each against
+    all later boxes at once (O(kept·K) work, no K×K matrix), with torchvision's arithmetic
+    ``inter / (area_i + area_j - inter)`` in the boxes' dtype, compared in float64 like
+    C++'s float-vs-double ``ovr > iou_threshold``.
     """
     boxes, scores = _check_scores(boxes, scores, iou_threshold)
     order = np.argsort(-scores, kind="stable")
-    iou = box_iou(boxes[order], boxes[order]).astype(np.float64)  # (K, K), visiting order;
-    # compared in float64 like C++'s float-vs-double `ovr > iou_threshold`
+    x1, y1, x2, y2 = boxes[order].T                            # each (K,), visiting order
+    area = (x2 - x1) * (y2 - y1)
+    zero = boxes.dtype.type(0)
     suppressed = np.zeros(len(order), dtype=bool)
     keep = []
-    for i in range(len(order)):
-        if suppressed[i]:
-            continue
-        keep.append(order[i])
-        suppressed[i + 1:] |= iou[i, i + 1:] > iou_threshold    # NaN > t is False
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(len(order)):
+            if suppressed[i]:
+                continue
+            keep.append(order[i])
+            w = np.maximum(zero, np.minimum(x2[i], x2[i + 1:]) - np.maximum(x1[i], x1[i + 1:]))
+            h = np.maximum(zero, np.minimum(y2[i], y2[i + 1:]) - np.maximum(y1[i], y1[i + 1:]))
+            inter = w * h
+            iou = inter / (area[i] + area[i + 1:] - inter)    # NaN (0/0) > t is False
+            suppressed[i + 1:] |= iou.astype(np.float64) > iou_threshold
     return np.asarray(keep, dtype=np.int64)
 
 
