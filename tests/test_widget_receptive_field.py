@@ -48,6 +48,10 @@ def test_widget_sliders_drive_the_state():
     assert st["row"].name == "conv2" and st["row"].rf == 51 and c["row"].max == 25
     c["row"].value, c["col"].value = 0, 25
     assert box.state["current"]["unit"] == (0, 25)
+    (rect,) = [p for p in box.axes[0].patches if isinstance(p, Rectangle)]
+    y0, x0, y1, x1 = box.state["current"]["box"]
+    assert rect.get_xy() == (x0 - 0.5, y0 - 0.5)  # what is drawn follows the sliders
+    assert box.output.outputs[-1]["data"]["image/png"]  # one PNG in the Output
     c["network"].value = "3x3 stack"
     assert c["layer"].max == 7 and box.state["current"]["network"] == "3x3 stack"
     plt.close("all")

@@ -140,6 +140,17 @@ def draw_rf(state, image, axes=None):
     return ax_img, ax_map
 
 
+def _png(fig, dpi=72):
+    """``fig`` as an ``IPython.display.Image`` (PNG bytes)."""
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return Image(data=buf.getvalue(), format="png")
+
+
 def _image(size, name="astronaut"):
     from ..data import load_image
 
@@ -156,8 +167,8 @@ def rf_explorer(network="VGG16 (note 001)", image="astronaut"):
     -------
     ipywidgets.VBox
         With attributes ``controls`` (dict of the widgets: ``network``, ``layer``, ``row``,
-        ``col``), ``state`` (a dict holding the latest :func:`rf_state` under ``"current"``)
-        and ``output`` (the ``Output`` the figure is drawn in).
+        ``col``), ``state`` (a dict holding the latest :func:`rf_state` under ``"current"``),
+        ``axes`` (the two Axes drawn on) and ``output`` (the ``Output`` showing them as PNG).
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -170,17 +181,19 @@ def rf_explorer(network="VGG16 (note 001)", image="astronaut"):
     out = widgets.Output()
     holder = {}
     busy = {"on": False}
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.4), gridspec_kw=dict(width_ratios=[1.4, 1]))
+    plt.close(fig)  # drawn into the Output only, never shown by the cell itself
 
     def redraw(*_):
         if busy["on"]:
             return
         state = rf_state(net.value, layer.value, (row.value, col.value))
         holder["current"] = state
-        with out:
-            out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(7, 3.4), gridspec_kw=dict(width_ratios=[1.4, 1]))
-            draw_rf(state, _image(state["input_size"], image), axes)
-            plt.show()
+        draw_rf(state, _image(state["input_size"], image), axes)
+        # Replace the Output's content through its state, not ``with out:`` (which needs a
+        # front-end and leaks into the cell under nbclient/nbval): PNG bytes.
+        out.outputs = ()
+        out.append_display_data(_png(fig))
 
     def set_layer_range(*_):
         busy["on"] = True
@@ -209,6 +222,7 @@ def rf_explorer(network="VGG16 (note 001)", image="astronaut"):
     box.controls = dict(network=net, layer=layer, row=row, col=col)
     box.state = holder
     box.output = out
+    box.axes = axes
     return box
 
 
