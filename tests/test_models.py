@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import dlnotes.models as M
-from dlnotes.models import _count, _diagram
+from dlnotes.models import _diagram
 
 TV_KWARGS = {"inception_v3": {"init_weights": True}, "googlenet": {"init_weights": True}}
 

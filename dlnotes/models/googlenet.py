@@ -90,7 +90,7 @@ class GoogLeNet(nn.Module):
         torchvision's variant: BN after every conv (the BN-Inception idea), no LRN.
     large_kernel : {5, 3}
         Kernel of the "5×5" branch.  torchvision uses 3 — a slip in an early port, kept
-        for compatibility with its pretrained weights (torchvision issue #906).
+        for compatibility with its pretrained weights.
     lrn : bool or None
         Local response normalisation in the stem as in the paper (default: ``not batch_norm``).
     dropout : float

@@ -30,6 +30,7 @@ class BasicBlock(nn.Module):
 
     ``(N, inplanes, H, W) -> (N, planes, H/stride, W/stride)``.  ``downsample`` (a 1×1
     conv + BN, Eq. 2) projects ``x`` when the stride or channel count changes.
+    ``stride_in_1x1`` is ignored (there is no 1×1 conv); it keeps one signature for both blocks.
     """
 
     expansion = 1
