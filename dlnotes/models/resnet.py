@@ -48,7 +48,8 @@ class BasicBlock(nn.Module):
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))                 # (N, planes, H', W')
         out = self.bn2(self.conv2(out))
-        return self.relu(out + identity)                         # F(x) + x, then ReLU
+        out += identity                                          # F(x) + x (in place, as torchvision)
+        return self.relu(out)
 
 
 class Bottleneck(nn.Module):
@@ -87,7 +88,9 @@ class Bottleneck(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.residual(x) + identity)
+        out = self.residual(x)                                   # (N, 4·planes, H', W')
+        out += identity
+        return self.relu(out)
 
 
 _BLOCKS = {"basic": BasicBlock, "bottleneck": Bottleneck}

@@ -59,7 +59,9 @@ class SEBottleneck(Bottleneck):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.se(self.residual(x)) + identity)
+        out = self.se(self.residual(x))                          # gated F(x)
+        out += identity
+        return self.relu(out)
 
 
 def se_resnet50(num_classes=1000, reduction=16, **kwargs):
