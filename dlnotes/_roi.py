@@ -267,7 +267,8 @@ def roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1, a
     over the samples; torchvision (and Detectron2) average.  torchvision treats
     ``sampling_ratio=0`` as adaptive; we reject it and ask for ``-1`` so the intent is
     explicit.  The bilinear weights are separable, so each bin is
-    ``A_y · X · A_xᵀ`` with sparse interpolation rows; we gather only the rows/cols used.
+    ``A_y · X · A_xᵀ`` with sparse interpolation rows: we gather the two rows × two columns
+    around every sample and contract rows, then columns.
     """
     sampling_ratio = check_int("sampling_ratio", sampling_ratio)
     if sampling_ratio == 0:
@@ -279,27 +280,27 @@ def roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1, a
     points = roi_align_sampling_points(boxes, (ph, pw), spatial_scale, sampling_ratio, aligned, dt)
     out = np.zeros((len(boxes), c, ph, pw), dtype=input.dtype)
     grids = np.array([p["grid"] for p in points]).reshape(-1, 2)
-    rows_first = input.transpose(0, 2, 1, 3)                            # (N, H, C, W)
+    channels_last = input.transpose(0, 2, 3, 1)                         # (N, H, W, C)
     for gh, gw in {tuple(g) for g in grids}:
         if gh == 0 or gw == 0:
             continue                                # no samples: the bin stays 0
         ks = np.flatnonzero((grids[:, 0] == gh) & (grids[:, 1] == gw))
-        for chunk in np.array_split(ks, max(1, len(ks) * ph * gh * 2 * c * w // 4_000_000)):
+        per_box = ph * gh * 2 * pw * gw * 2 * c
+        for chunk in np.array_split(ks, max(1, len(ks) * per_box // 4_000_000)):
             y = np.stack([points[k]["y"] for k in chunk])               # (k, PH, gh)
             x = np.stack([points[k]["x"] for k in chunk])               # (k, PW, gw)
             ylo, yhi, wylo, wyhi = _bilinear_1d(y, h)
             xlo, xhi, wxlo, wxhi = _bilinear_1d(x, w)
             m = len(chunk)
-            ridx = np.stack([ylo, yhi], -1).reshape(m, -1)              # (k, PH*gh*2)
+            ridx = np.stack([ylo, yhi], -1).reshape(m, -1, 1)           # (k, PH*gh*2, 1)
+            cidx = np.stack([xlo, xhi], -1).reshape(m, 1, -1)           # (k, 1, PW*gw*2)
             rw = np.stack([wylo, wyhi], -1).reshape(m, ph, gh * 2)      # (k, PH, gh*2)
-            rows = rows_first[batch[chunk][:, None], ridx]              # (k, PH*gh*2, C, W)
-            rows = rows.reshape(m, ph, gh * 2, c, w)
-            yi = np.einsum("kpr,kprcw->kpcw", rw, rows)                 # (k, PH, C, W)
-            cidx = np.stack([xlo, xhi], -1).reshape(m, 1, 1, -1)        # (k, 1, 1, PW*gw*2)
             cw = np.stack([wxlo, wxhi], -1).reshape(m, pw, gw * 2)      # (k, PW, gw*2)
-            cols = np.take_along_axis(yi, cidx, axis=3)                 # (k, PH, C, PW*gw*2)
-            cols = cols.reshape(m, ph, c, pw, gw * 2)
-            out[chunk] = np.einsum("kpcqs,kqs->kcpq", cols, cw) / dt(gh * gw)
+            # the four neighbours of every sample, gathered at once
+            vals = channels_last[batch[chunk][:, None, None], ridx, cidx]  # (k, R, S, C)
+            vals = vals.reshape(m, ph, gh * 2, pw, gw * 2, c)
+            rows = np.einsum("kpr,kprqsc->kpqsc", rw, vals)             # (k, PH, PW, gw*2, C)
+            out[chunk] = np.einsum("kpqsc,kqs->kcpq", rows, cw) / dt(gh * gw)
     return out
 
 
