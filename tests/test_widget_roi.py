@@ -48,8 +48,9 @@ def test_notes_box_covers_704_pixels():
 def test_draw_roi_draws_bins_and_points():
     state = wroi.roi_state((0, 0, 665, 665), output_size=7, sampling_ratio=2)
     ax_pool, ax_align = wroi.draw_roi(state)
-    assert len(ax_pool.patches) == 1 + 49          # the box + 49 bins
-    assert len(ax_align.patches) == 1 + 49
+    assert len(ax_pool.patches) == 1 and len(ax_align.patches) == 1    # the box
+    assert len(ax_pool.collections[0].get_paths()) == 49                # 49 bins
+    assert len(ax_align.collections[0].get_paths()) == 49
     assert len(ax_align.lines[0].get_xdata()) == 49 * 4
     assert "704" in ax_pool.get_title()
     plt.close("all")

@@ -98,6 +98,7 @@ def draw_roi(state, axes=None):
     (Axes, Axes)
     """
     import matplotlib.pyplot as plt
+    from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
     if axes is None:
@@ -110,16 +111,16 @@ def draw_roi(state, axes=None):
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor="tab:green",
                                linewidth=2, zorder=3))
     ax_pool, ax_align = axes
-    for (a, b, c, d), empty in zip(state["pool_bins"].reshape(-1, 4), state["pool_empty"].ravel()):
-        if not empty:
-            ax_pool.add_patch(Rectangle((a, b), c - a, d - b, facecolor="tab:red", alpha=0.12,
-                                        edgecolor="tab:red", linewidth=0.8))
+    bins = state["pool_bins"].reshape(-1, 4)[~state["pool_empty"].ravel()]
+    ax_pool.add_collection(PatchCollection(
+        [Rectangle((a, b), c - a, d - b) for a, b, c, d in bins],
+        facecolor=(0.84, 0.15, 0.16, 0.12), edgecolor="tab:red", linewidth=0.8))
     px = state["pool_pixels"]
     ax_pool.set_title(f"RoI Pool: bins cover x {px[0]:.0f}–{px[2]:.0f} px, "
                       f"y {px[1]:.0f}–{px[3]:.0f} px", fontsize=8)
-    for a, b, c, d in state["align_bins"].reshape(-1, 4):
-        ax_align.add_patch(Rectangle((a, b), c - a, d - b, fill=False, edgecolor="tab:blue",
-                                     linewidth=0.6, linestyle="--"))
+    ax_align.add_collection(PatchCollection(
+        [Rectangle((a, b), c - a, d - b) for a, b, c, d in state["align_bins"].reshape(-1, 4)],
+        facecolor="none", edgecolor="tab:blue", linewidth=0.6, linestyle="--"))
     xs, ys = np.meshgrid(state["align_x"].ravel(), state["align_y"].ravel())
     ax_align.plot(xs.ravel(), ys.ravel(), "x", color="tab:blue", markersize=3)
     gh, gw = state["grid"]
