@@ -105,3 +105,17 @@ def test_draw_hog_draws_one_segment_per_bin():
     ax = H.draw_hog(hist, (8, 8))
     assert len(ax.collections[0].get_segments()) == 4 * 4 * 9
     plt.close("all")
+
+
+cv2 = pytest.importorskip("cv2")
+
+
+@pytest.mark.skipif(not hasattr(cv2, "HOGDescriptor"),
+                    reason="OpenCV 5 moved HOGDescriptor to the contrib module xobjdetect")
+@pytest.mark.parametrize("gamma", [True, False])
+def test_opencv_style_equals_cv2_hogdescriptor(gamma):
+    # runs only where an OpenCV with HOGDescriptor (2.x-4.x) is installed
+    u8 = np.round(load_image("camera", gray=True, size=(64, 48)) * 255).astype(np.uint8)
+    desc = cv2.HOGDescriptor((48, 64), (16, 16), (8, 8), (8, 8), 9, 1, -1.0, 0, 0.2, gamma)
+    np.testing.assert_allclose(H.hog_opencv_style(u8 / 255.0, gamma=gamma),
+                               desc.compute(u8).ravel(), atol=2e-4)
