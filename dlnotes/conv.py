@@ -297,6 +297,9 @@ def conv2d_matrix(weight, input_shape, stride=1, padding=0, dilation=1):
 
 # Variants written in their own modules, exported here so that readers find every
 # convolution in ``dlnotes.conv``.
+from . import _conv_cost, _conv_transpose, _deform_conv  # noqa: E402
 from ._conv_cost import *  # noqa: E402,F401,F403
 from ._conv_transpose import *  # noqa: E402,F401,F403
 from ._deform_conv import *  # noqa: E402,F401,F403
+
+__all__ += _conv_cost.__all__ + _conv_transpose.__all__ + _deform_conv.__all__
