@@ -13,6 +13,8 @@ machine, for each notebook in ``book/``:
   *committed* HEAD, as Colab clones the committed main;
 * a stub ``google.colab`` module on the kernel's ``PYTHONPATH`` makes the setup cell take
   its Colab branch;
+* the kernel imports Colab's ipywidgets 7 (installed once per run with pip into a folder
+  ahead of the overlay), not the ipywidgets 8 of the test environment;
 * the notebook is copied alone into an empty temporary folder (the kernel's working
   directory) and executed top to bottom with nbclient.  Any error fails the test, except
   in cells tagged ``raises-exception``.
@@ -40,6 +42,10 @@ from setup_cell import repository_url  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 CELL_TIMEOUT = 600
+# Colab ships ipywidgets 7 (7.7.1), not the 8 of requirements.txt: the kernel gets it, so a
+# chapter that uses an ipywidgets-8-only API fails here.  ipywidgets 7 also needs these.
+COLAB_WIDGETS = ["ipywidgets==7.7.1", "widgetsnbextension==3.6.1", "jupyterlab_widgets==1.1.1",
+                 "ipython_genutils==0.2.0"]
 
 
 def _is_dlnotes_entry(path: pathlib.Path) -> bool:
@@ -82,12 +88,21 @@ def colab_base(tmp_path_factory):
     stub = base / "colab-stub"
     (stub / "google" / "colab").mkdir(parents=True)
     (stub / "google" / "colab" / "__init__.py").write_text('"""Stand-in for Colab\'s module."""\n')
-    # 3. the repository URL of _config.yml points at this clone
+    # 3. Colab's ipywidgets 7, ahead of the test environment's ipywidgets 8
+    widgets7 = base / "colab-ipywidgets7"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                           "--disable-pip-version-check", "--target", str(widgets7), *COLAB_WIDGETS],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        pytest.fail(f"could not install Colab's ipywidgets 7 ({' '.join(COLAB_WIDGETS)}) "
+                    f"from the package index:\n{proc.stderr[-2000:]}")
+    # 4. the repository URL of _config.yml points at this clone
     gitconfig = base / "gitconfig"
     gitconfig.write_text(
         f'[url "{ROOT.as_uri()}"]\n\tinsteadOf = {repository_url()}\n'
         "[safe]\n\tdirectory = *\n[advice]\n\tdetachedHead = false\n")
-    return {"base": base, "overlay": overlay, "stub": stub, "gitconfig": gitconfig}
+    return {"base": base, "overlay": overlay, "stub": stub, "gitconfig": gitconfig,
+            "widgets7": widgets7}
 
 
 def make_env(colab_base, where: pathlib.Path):
@@ -104,7 +119,7 @@ def make_env(colab_base, where: pathlib.Path):
            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
            and not k.startswith(("PYTEST_", "JPY_", "COV_"))}
     env.update({
-        "PYTHONPATH": str(colab_base["stub"]),
+        "PYTHONPATH": os.pathsep.join([str(colab_base["stub"]), str(colab_base["widgets7"])]),
         "VIRTUAL_ENV": str(venv),
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "GIT_CONFIG_GLOBAL": str(colab_base["gitconfig"]),
@@ -148,7 +163,8 @@ def test_runs_alone_after_setup_cell_installs_dlnotes(colab_base, tmp_path, note
     shutil.copy(notebook, workdir / notebook.name)
     nb = nbformat.read(workdir / notebook.name, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import dlnotes as _d, sys as _s\nprint('DLNOTES_FROM', _d.__file__)\nprint('PREFIX', _s.prefix)"))
+        "import dlnotes as _d, sys as _s, ipywidgets as _w\nprint('DLNOTES_FROM', _d.__file__)\n"
+        "print('PREFIX', _s.prefix)\nprint('IPYWIDGETS', _w.__version__)"))
     km = start_kernel_manager(python, env, tmp_path)
     client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name="colab",
                             resources={"metadata": {"path": str(workdir)}})
@@ -167,4 +183,6 @@ def test_runs_alone_after_setup_cell_installs_dlnotes(colab_base, tmp_path, note
     assert pathlib.Path(origin).resolve().is_relative_to(pathlib.Path(prefix).resolve()), (
         f"{notebook.name}: dlnotes came from {origin}, not from the fresh environment {prefix}")
     assert not pathlib.Path(origin).resolve().is_relative_to(ROOT), origin
+    widgets = next(line.split(" ", 1)[1] for line in last.splitlines() if line.startswith("IPYWIDGETS"))
+    assert widgets.startswith("7."), f"the kernel used ipywidgets {widgets}, not Colab's 7"
     print(f"{notebook.name}: ran Colab-style in {elapsed:.1f} s")
