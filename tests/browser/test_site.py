@@ -231,3 +231,20 @@ def test_search_finds_chapter(browser, site_url, docname):
         assert not log.problems(), f"search: {json.dumps(log.problems(), indent=1)}"
     finally:
         context.close()
+
+
+def _repository():
+    text = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    repo = yaml.safe_load(text)["repository"]
+    return repo["url"].rstrip("/"), repo.get("branch", "main")
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_colab_and_repository_buttons(site_dir, docname):
+    """Each chapter keeps its "Open in Colab" launch button and the repository button."""
+    html = (site_dir / f"{docname}.html").read_text(encoding="utf-8")
+    url, branch = _repository()
+    path = urlparse(url).path.strip("/")
+    colab = f'href="https://colab.research.google.com/github/{path}/blob/{branch}/{docname}.ipynb"'
+    assert colab in html, f"{docname}: no 'Open in Colab' launch button ({colab})"
+    assert f'href="{url}"' in html, f"{docname}: no repository button linking {url}"
