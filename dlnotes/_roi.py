@@ -207,8 +207,10 @@ def roi_align_sampling_points(boxes, output_size, spatial_scale=1.0, sampling_ra
         gw = sampling_ratio if sampling_ratio > 0 else int(np.ceil(size_w[k] / dtype(pw)))
         iy = (np.arange(max(gh, 0), dtype=dtype) + dtype(0.5))
         ix = (np.arange(max(gw, 0), dtype=dtype) + dtype(0.5))
-        y = scaled[k, 1] + np.arange(ph, dtype=dtype)[:, None] * bin_h + iy[None] * bin_h / dtype(gh)
-        x = scaled[k, 0] + np.arange(pw, dtype=dtype)[:, None] * bin_w + ix[None] * bin_w / dtype(gw)
+        y = (scaled[k, 1] + np.arange(ph, dtype=dtype)[:, None] * bin_h
+             + iy[None] * bin_h / dtype(gh))                                    # (PH, gh)
+        x = (scaled[k, 0] + np.arange(pw, dtype=dtype)[:, None] * bin_w
+             + ix[None] * bin_w / dtype(gw))                                    # (PW, gw)
         out.append(dict(start=(scaled[k, 0], scaled[k, 1]), bin_size=(bin_w, bin_h),
                         grid=(max(gh, 0), max(gw, 0)), y=y, x=x))
     return out
@@ -273,7 +275,8 @@ def roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1, a
     sampling_ratio = check_int("sampling_ratio", sampling_ratio)
     if sampling_ratio == 0:
         raise ValueError("sampling_ratio=0 is ambiguous; use sampling_ratio=-1 for the adaptive "
-                         "grid ceil(roi_size / output_size) or a positive number of samples per bin")
+                         "grid ceil(roi_size / output_size) or a positive number of samples "
+                         "per bin")
     input, boxes, (ph, pw), batch = _check_rois(input, boxes, output_size, spatial_scale)
     n, c, h, w = input.shape
     dt = input.dtype.type

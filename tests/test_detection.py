@@ -71,7 +71,8 @@ def test_float32_iou_compared_in_double():
     # IoU 1/3 in float32 is 0.3333333433 > the double 1/3: suppressed, as in torchvision
     boxes = np.array([[0, 0, 2, 1], [1, 0, 3, 1]], dtype=np.float32)
     scores = np.array([0.9, 0.8], dtype=np.float32)
-    np.testing.assert_array_equal(det.nms(boxes, scores, 1 / 3), ops.nms(t(boxes), t(scores), 1 / 3))
+    np.testing.assert_array_equal(det.nms(boxes, scores, 1 / 3),
+                                  ops.nms(t(boxes), t(scores), 1 / 3))
     np.testing.assert_array_equal(det.nms(boxes.astype(float), scores, 1 / 3), [0, 1])
 
 
