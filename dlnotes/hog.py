@@ -284,6 +284,7 @@ def hog_opencv_style(image, cell=8, block=2, orientations=9, gamma=True, win_sig
     0.01°); with the exact ``np.arctan2`` (``fast_atan2=False``) the descriptors differ by
     up to ~4e-4, because the angle error moves part of a vote between two bins.
     OpenCV 5 moved ``HOGDescriptor`` to the contrib module ``xobjdetect``.
+    """
     image = check_ndim("image", image, 2, "grey H×W")
     h, w = image.shape[0] // cell * cell, image.shape[1] // cell * cell
     if h < block * cell or w < block * cell:
