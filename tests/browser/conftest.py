@@ -40,13 +40,6 @@ def find_chromium():
     return None
 
 
-def pytest_collection_modifyitems(config, items):
-    here = pathlib.Path(__file__).parent
-    for item in items:
-        if here in pathlib.Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.browser)
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - signature of the base class
         pass
