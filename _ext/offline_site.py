@@ -146,6 +146,7 @@ def fetch_assets(cache: pathlib.Path) -> pathlib.Path:
                 if not found:
                     raise ExtensionError(f"offline_site: {src} not found in {name}@{version}")
         tgz.unlink()
+        logger.info(f"offline_site: {name}@{version} fetched from the npm registry")
     stamp.write_text(json.dumps(wanted))
     return static_root
 
