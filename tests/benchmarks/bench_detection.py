@@ -1,4 +1,5 @@
-"""HOG vs scikit-image, RoI Align/Pool and NMS vs torchvision (CPU), as ratios."""
+"""HOG vs scikit-image and OpenCV, RoI Align/Pool and NMS vs torchvision (CPU), as ratios."""
+import cv2
 import numpy as np
 import torch
 import torchvision.ops as ops
@@ -11,6 +12,8 @@ from dlnotes.data import load_image
 
 _rng = np.random.default_rng(0)
 _image = load_image("astronaut", gray=True)                        # 512×512
+_window = np.round(_image[100:228, 200:264] * 255).astype(np.uint8)  # 128×64 Dalal–Triggs window
+_cv_hog = cv2.HOGDescriptor()
 _x = _rng.standard_normal((2, 64, 50, 50)).astype(np.float32)
 _xy = _rng.uniform(0, 600, (128, 2))
 _boxes = np.concatenate([_rng.integers(0, 2, (128, 1)), _xy, _xy + _rng.uniform(32, 300, (128, 2))],
@@ -24,6 +27,9 @@ _nbt, _nst = torch.from_numpy(_nb), torch.from_numpy(_ns)
 CASES = [
     Case(name="hog 512×512 (9, 8×8, 3×3, L2-Hys)", ours=lambda: H.hog(_image),
          reference=lambda: sk_hog(_image), reference_name="skimage"),
+    Case(name="hog_opencv_style 128×64 window (Dalal–Triggs defaults)",
+         ours=lambda: H.hog_opencv_style(_window / 255.0),
+         reference=lambda: _cv_hog.compute(_window), reference_name="cv2"),
     Case(name="roi_align (2,64,50,50) 128 boxes 7×7 sr=2 float32",
          ours=lambda: det.roi_align(_x, _boxes, 7, 1 / 16, 2),
          reference=lambda: ops.roi_align(_xt, _bt, 7, 1 / 16, 2), reference_name="torchvision",
