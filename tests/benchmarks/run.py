@@ -3,6 +3,7 @@
     python tests/benchmarks/run.py                 # every bench_*.py module here
     python tests/benchmarks/run.py conv pooling    # only bench_conv.py, bench_pooling.py
     python tests/benchmarks/run.py --json out.json
+    python tests/benchmarks/run.py --threads=2     # default: one thread for both sides
 
 This is a *report*, never a pass/fail test: timings depend on the machine.  Each
 ``bench_<topic>.py`` module defines ``CASES``, a list of :class:`Case`; every case
@@ -12,12 +13,21 @@ carry over between machines.
 """
 from __future__ import annotations
 
+import os
+import sys
+
+# One thread for NumPy's BLAS and for torch unless asked otherwise: a fair comparison
+# (both sides get the same core) and far steadier numbers on a shared 2-core machine.
+# Must happen before NumPy is imported.
+_threads = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--threads=")), "1")
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = _threads
+
 import argparse
 import dataclasses
 import importlib.util
 import json
 import pathlib
-import sys
 import timeit
 from typing import Callable, Optional
 
@@ -59,9 +69,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("topics", nargs="*", help="bench_<topic>.py modules to run (default: all)")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--threads", default="1",
+                        help="threads for BLAS and torch, as --threads=N (default 1)")
     args = parser.parse_args(argv)
     import torch
 
+    torch.set_num_threads(int(args.threads))
     rows = []
     print(f"torch threads: {torch.get_num_threads()}")
     print(f"| topic | case | ours (ms) | reference (ms) | ours / reference | naive / ours |")
