@@ -1,4 +1,4 @@
-"""_ext/offline_site.py: the site loads nothing from other hosts (no browser needed).
+"""book/_ext/offline_site.py: the site loads nothing from other hosts (no browser needed).
 
 The browser tests in tests/browser check the pages live; these check the extension's
 pieces and the built HTML statically, so they also run where no browser can be had.
@@ -12,7 +12,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SITE = pathlib.Path(os.environ.get("DLNOTES_SITE", ROOT / "_build" / "html"))
-sys.path.insert(0, str(ROOT / "_ext"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import offline_site  # noqa: E402
 
 

@@ -13,7 +13,7 @@ the site itself:
   ``embed-amd.js`` + RequireJS: it contains the base, controls and output widgets (all the
   book uses), half the size, and it cannot fall back to a CDN for an unknown widget module,
   so RequireJS is not needed on any page and is not loaded.  The manager typesets widget
-  labels with the MathJax 2 API; ``_ext/static/vendor-offline/mathjax2-hub-shim.js`` maps
+  labels with the MathJax 2 API; ``book/_ext/static/vendor-offline/mathjax2-hub-shim.js`` maps
   that call onto MathJax 3.
 * Font Awesome: the theme already ships Font Awesome 6 (``_static/scripts/fontawesome.js``)
   that draws the ``<i class="fa fa-play">`` icons of the animation players, so the player's
@@ -74,7 +74,7 @@ SKIP_SUFFIXES = (".map", ".d.ts", "embed-amd.js")
 
 MATHJAX_PATH = f"{STATIC_SUBDIR}/mathjax/tex-mml-chtml.js"
 WIDGETS_JS = f"{STATIC_SUBDIR}/html-manager/embed.js"
-# our own small file (in _ext/static): the MathJax 2 call of the widget manager on MathJax 3
+# our own small file (in book/_ext/static): the MathJax 2 call of the widget manager on MathJax 3
 MATHJAX2_SHIM_JS = f"{STATIC_SUBDIR}/mathjax2-hub-shim.js"
 OWN_STATIC = pathlib.Path(__file__).parent / "static"
 
