@@ -25,8 +25,9 @@ import numpy as np
 import torch
 
 import dlnotes
-from dlnotes.plotting import check, show_source
+from dlnotes.plotting import check, setup_figures, show_source
 
+setup_figures()  # sharp 2x figures; Chinese labels in the bundled CJK font
 rng = dlnotes.seed_everything(0)
 np.set_printoptions(precision=4, suppress=True)
 torch.set_printoptions(precision=4, sci_mode=False)'''

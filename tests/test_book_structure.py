@@ -72,36 +72,67 @@ def test_no_relative_file_reads(nb):
         assert not re.search(pat, src), f"{nb.name} reads a repository file ({pat})"
 
 
+sys.path.insert(0, str(ROOT / ".ci"))
+import traps  # noqa: E402
+
+BOX_TITLE = re.compile(r"^> \*\*Common misconception", re.M)
+
+
 def trap_labels():
-    """Every ``(trap-...)=`` label in the chapters, with the box title that follows it."""
+    """Every misconception box's ``<a id="trap-...">`` label, with the chapter it is in."""
     found = {}
     for nb in CHAPTERS:
-        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
-            if cell["cell_type"] != "markdown":
-                continue
-            src = "".join(cell["source"])
-            for m in re.finditer(r"^\((trap-[\w-]+)\)=\s*\n:::\{admonition\}\s*(.+)$", src, re.M):
-                assert m.group(1) not in found, f"label {m.group(1)} is used twice"
-                found[m.group(1)] = (nb.name, m.group(2))
+        for label, claim, _ in traps.boxes(nb):
+            assert label not in found, f"label {label} is used twice"
+            found[label] = (nb.name, claim)
     return found
 
 
-def test_every_misconception_box_is_labelled():
-    for nb in CHAPTERS:
-        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
-            src = "".join(cell["source"])
-            if cell["cell_type"] != "markdown" or "Common misconception" not in src:
-                continue
-            boxes = re.findall(r"^:::\{admonition\}\s*Common misconception", src, re.M)
-            labelled = re.findall(r"^\(trap-[\w-]+\)=\s*\n:::\{admonition\}\s*Common misconception",
-                                  src, re.M)
-            assert len(boxes) == len(labelled), f"{nb.name}: a misconception box has no (trap-...)= label"
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_every_misconception_box_has_a_label_and_a_correct_statement(nb):
+    """Each box: <a id="trap-..."></a>, a '> **Common misconception: ...**' title, then a
+    '> **Correct:** ...' paragraph (the one-line correction the Traps appendix repeats)."""
+    for i, cell in enumerate(json.loads(nb.read_text(encoding="utf-8"))["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        src = "".join(cell["source"])
+        titles = len(BOX_TITLE.findall(src))
+        complete = len(traps.BOX.findall(src))
+        assert titles == complete, (
+            f"{nb.name} cell {i}: {titles - complete} misconception box(es) without the "
+            "<a id=\"trap-...\"></a> anchor line before it or a '> **Correct:** ...' paragraph "
+            "right after its title (see .ci/traps.py)")
 
 
-def test_traps_appendix_links_every_misconception_box():
-    text = (ROOT / "book" / "appendix_traps.md").read_text(encoding="utf-8")
-    linked = set(re.findall(r"<(trap-[\w-]+)>`", text))
+def test_traps_appendix_is_generated_from_the_boxes():
     labels = trap_labels()
-    missing = sorted(set(labels) - linked)
-    assert not missing, f"appendix_traps.md does not link: {missing}"
-    assert not linked - set(labels), f"appendix_traps.md links unknown labels: {sorted(linked - set(labels))}"
+    assert labels, "no misconception box found"
+    text = (ROOT / "book" / "appendix_traps.md").read_text(encoding="utf-8")
+    assert text == traps.render(), "book/appendix_traps.md is out of date: run `python .ci/traps.py`"
+    linked = set(re.findall(r"<(trap-[\w-]+)>`", text))
+    assert linked == set(labels)
+
+
+SOLUTION_ITEM = re.compile(r"^(\d+)\.\s", re.M)
+CHECKED_EXERCISE = re.compile(r"""check\(\s*f?["']Exercise (\d+)""")
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_every_exercise_solution_is_asserted_by_a_hidden_cell(nb):
+    """Solutions in <details> blocks; for each numbered answer N a code cell tagged
+    ``hide-cell`` asserts it and prints ``✓ Exercise N: ...`` (nbval then proves it)."""
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    answered = set()
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            for block in re.findall(r"<details>\n<summary>Solutions?[^<]*</summary>(.*?)</details>",
+                                    "".join(cell["source"]), re.S):
+                answered.update(int(n) for n in SOLUTION_ITEM.findall(block))
+    checked = set()
+    for cell in cells:
+        if cell["cell_type"] == "code" and "hide-cell" in cell.get("metadata", {}).get("tags", []):
+            checked.update(int(n) for n in CHECKED_EXERCISE.findall("".join(cell["source"])))
+    assert answered, f"{nb.name} has no solutions"
+    missing = sorted(answered - checked)
+    assert not missing, (f"{nb.name}: no hidden cell (tag hide-cell) runs check(\"Exercise N: ...\") "
+                         f"for the solutions {missing}")

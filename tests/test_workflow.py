@@ -1,4 +1,4 @@
-"""The GitHub Actions workflow is valid YAML and runs exactly the README's two commands."""
+"""The GitHub Actions workflow is valid YAML and runs exactly the README's commands."""
 import pathlib
 import re
 
@@ -9,9 +9,9 @@ WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
 
 
 def readme_commands():
-    """The commands in the README's "The two commands" section, in order."""
+    """The commands in the README's "The commands" section, in order."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## The two commands", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## The commands", 1)[1].split("\n## ", 1)[0]
     return [b.strip() for b in re.findall(r"```bash\n(.*?)```", section, re.S)]
 
 
@@ -26,9 +26,19 @@ def steps(wf, job):
     return wf["jobs"][job]["steps"]
 
 
-def test_readme_has_two_commands():
+def test_readme_has_the_three_commands():
     cmds = readme_commands()
-    assert cmds == ["pip install -r requirements.txt && jupyter-book build . -W -n --keep-going", "pytest"]
+    assert cmds == ["pip install -r requirements.txt -c .ci/constraints.txt && "
+                    "jupyter-book build . -W -n --keep-going", "pytest", "bash .ci/portability"]
+
+
+def test_ci_runs_the_readme_commands_in_order():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    install, test, portability = readme_commands()
+    positions = [ci.index("pip install -q -r requirements.txt -c .ci/constraints.txt"),
+                 ci.index("jupyter-book build . -W -n --keep-going"), ci.index("\npytest\n"),
+                 ci.index("\nbash .ci/portability\n")]
+    assert positions == sorted(positions)
 
 
 def test_workflow_runs_readme_commands_on_pull_requests_and_main():
@@ -41,8 +51,9 @@ def test_workflow_runs_readme_commands_on_pull_requests_and_main():
     # the build comes before the tests, chromium before both
     i_build = runs.index(readme_commands()[0])
     i_test = runs.index(readme_commands()[1])
+    i_port = runs.index(readme_commands()[2])
     i_chromium = next(i for i, r in enumerate(runs) if "apt-get install" in r and "chromium" in r)
-    assert i_chromium < i_build < i_test
+    assert i_chromium < i_build < i_test < i_port
 
 
 def test_workflow_publishes_site_from_main_only():

@@ -18,6 +18,9 @@ the site itself:
 * Font Awesome: the theme already ships Font Awesome 6 (``_static/scripts/fontawesome.js``)
   that draws the ``<i class="fa fa-play">`` icons of the animation players, so the player's
   ``<link>`` to the Font Awesome 4 CDN is dropped from the rendered pages.
+* Chinese glyphs: ``dlnotes.css`` (in ``book/_ext/static``) serves the book's own subset CJK
+  font (``fonts/dlnotes-cjk.woff2``, built by ``.ci/cjk_font.py``) as the last font of every
+  stack, so Chinese terms render on a machine without a CJK font, with no request elsewhere.
 * Scripts registered twice (sphinx-thebe's ``const THEBE_JS_URL`` is, which logs
   "Identifier 'THEBE_JS_URL' has already been declared") are registered once.
 
@@ -187,4 +190,5 @@ def setup(app):
     app.connect("config-inited", on_config_inited, priority=100)
     # after myst-nb and sphinx.ext.mathjax have added their per-page scripts
     app.connect("html-page-context", on_html_page_context, priority=900)
+    app.add_css_file("dlnotes.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -15,9 +15,10 @@ import numpy as np
 
 from .._validate import check_int, check_ndim
 from ..conv import conv2d, conv_output_size
+from ..plotting import figure_image
 
 __all__ = ["default_input", "default_kernel", "conv_step", "draw_conv_step", "conv_explorer",
-           "conv_animation", "figure_png"]
+           "conv_animation"]
 
 
 def default_input(size=6):
@@ -115,17 +116,6 @@ def draw_conv_step(step, axes=None):
     return axes
 
 
-def figure_png(fig, dpi=72):
-    """``fig`` as an ``IPython.display.Image`` (PNG bytes), for an ``Output`` widget."""
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return Image(data=buf.getvalue(), format="png")
-
-
 def conv_animation(x=None, kernel=None, stride=1, padding=0, dilation=1, max_frames=30,
                    dpi=60):
     """The static twin of :func:`conv_explorer`: a ``to_jshtml`` player over all positions.
@@ -202,7 +192,7 @@ def conv_explorer(x=None, kernel=None, size=6):
         if text is not None:
             output.append_stdout(text + "\n")
         if fig is not None:
-            output.append_display_data(figure_png(fig))
+            output.append_display_data(figure_image(fig))
 
     def update(*_):
         k = fixed_kernel if fixed_kernel is not None else default_kernel(controls["kernel_size"].value)

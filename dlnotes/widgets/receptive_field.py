@@ -14,6 +14,7 @@ import numpy as np
 
 from .._validate import check_choice, check_int
 from ..receptive_field import effective_receptive_field, receptive_field, rf_box
+from ..plotting import figure_image
 
 __all__ = ["NETWORKS", "rf_state", "draw_rf", "rf_explorer", "rf_animation"]
 
@@ -140,17 +141,6 @@ def draw_rf(state, image, axes=None):
     return ax_img, ax_map
 
 
-def _png(fig, dpi=72):
-    """``fig`` as an ``IPython.display.Image`` (PNG bytes)."""
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return Image(data=buf.getvalue(), format="png")
-
-
 def _image(size, name="astronaut"):
     from ..data import load_image
 
@@ -193,7 +183,7 @@ def rf_explorer(network="VGG16 (note 001)", image="astronaut"):
         # Replace the Output's content through its state, not ``with out:`` (which needs a
         # front-end and leaks into the cell under nbclient/nbval): PNG bytes.
         out.outputs = ()
-        out.append_display_data(_png(fig))
+        out.append_display_data(figure_image(fig))
 
     def set_layer_range(*_):
         busy["on"] = True

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._roi import roi_align_sampling_points, roi_pool_bins
 from .._validate import check_int
+from ..plotting import figure_image
 
 __all__ = ["roi_state", "draw_roi", "demo_boxes", "roi_explorer"]
 
@@ -139,17 +140,6 @@ def demo_boxes(frames=16, image_size=800):
             for a, b, s in zip(x1, y1, size)]
 
 
-def _png(fig, dpi=72):
-    """``fig`` as an ``IPython.display.Image`` (PNG bytes)."""
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return Image(data=buf.getvalue(), format="png")
-
-
 def roi_explorer(feature_size=(25, 25), stride=32, box=(0, 0, 665, 665), output_size=7,
                  sampling_ratio=2, aligned=False):
     """Interactive: sliders for the box (pixels), the output size, the samples per bin, aligned.
@@ -192,7 +182,7 @@ def roi_explorer(feature_size=(25, 25), stride=32, box=(0, 0, 665, 665), output_
         # front-end and leaks into the cell under nbclient/nbval); PNG bytes, so no
         # figure object is kept by the front-end.
         out.outputs = ()
-        out.append_display_data(_png(fig))
+        out.append_display_data(figure_image(fig))
 
     widgets.interactive_output(update, controls)
     ui = widgets.VBox([widgets.HBox([widgets.VBox([controls[k] for k in ("x1", "y1", "width",
