@@ -283,3 +283,89 @@ def test_input_smaller_than_kernel_and_bad_names():
         R.receptive_field_of(nn.Conv2d(1, 1, 3), (8, 8))
     with pytest.raises(ValueError, match="not a module"):
         R.effective_receptive_field(nn.Conv2d(1, 1, 3), (1, 8, 8), layer="nope")
+
+
+# ---------------------------------------------------------------- rf_cone
+def _in_from_out(net, layernum):
+    """Note 001 §8.1's top-down ``inFromOut``, verbatim body (fsize = the effective kernel)."""
+    RF = 1
+    for layer in reversed(range(layernum)):
+        fsize, stride, pad = net[layer]
+        RF = ((RF - 1) * stride) + fsize
+    return RF
+
+
+@settings(max_examples=60, deadline=None)
+@given(layers=st.lists(layer_st, min_size=1, max_size=5), data=st.data())
+def test_cone_spans_the_box_and_the_top_down_rf_at_every_level(layers, data):
+    layers = [[k, s, min(p, k // 2), d] for k, s, p, d in layers]
+    layer = data.draw(st.integers(0, len(layers) - 1))
+    index = data.draw(st.integers(-2, 12))
+    cone = R.rf_cone(layers, layer, index)
+    assert len(cone) == layer + 2 and cone[-1].tolist() == [index]
+    row = R.receptive_field(layers)[layer]
+    y0, x0, y1, x1 = R.rf_box(row, (index, index))
+    assert (cone[0].min(), cone[0].max()) == (x0, x1)
+    # the cone's extent on level m is the RF of the unit on layer m-1's output: the note's
+    # top-down recursion over layers m..layer with the effective kernels
+    eff = [[d * (k - 1) + 1, s, p] for k, s, p, d in layers]
+    for m in range(layer + 1):
+        span = cone[m].max() - cone[m].min() + 1
+        assert span == _in_from_out(eff[m:layer + 1], layer + 1 - m)
+        if all(d == 1 and s <= k for k, s, p, d in layers[m:layer + 1]):
+            assert len(cone[m]) == span          # no gaps without dilation or skipping strides
+
+
+@settings(max_examples=40, deadline=None)
+@given(layers=st.lists(layer_st, min_size=1, max_size=4), seed=st.integers(0, 10_000))
+def test_cone_is_the_gradient_support_at_every_level(layers, seed):
+    layers = [(k, s, min(p, k // 2), d) for k, s, p, d in layers]
+    last = R.receptive_field([list(layer) for layer in layers])[-1]
+    n = int(last.rf + 3 * last.jump + 8)
+    rows = R.receptive_field([list(layer) for layer in layers], input_size=n)
+    sizes = [n] + [r.size for r in rows]
+    out_n = sizes[-1]
+    rng = np.random.default_rng(seed)
+    j = int(rng.integers(out_n))
+    i = int(rng.integers(out_n))
+    # unit (i, j): square layers, so its 2-D cone is the product of the column cone of j
+    # and the row cone of i
+    cone = R.rf_cone([list(layer) for layer in layers], len(layers) - 1, j)
+    rows_cone = R.rf_cone([list(layer) for layer in layers], len(layers) - 1, i)
+    model = _chain(layers)
+    x = torch.ones(1, 1, n, n, dtype=torch.float64, requires_grad=True)
+    h, outs = x, []
+    for m in model:
+        h = m(h)
+        h.retain_grad()
+        outs.append(h)
+    h[0, 0, i, j].backward()
+    grads = [x.grad] + [o.grad for o in outs]
+    for level, (g, size) in enumerate(zip(grads, sizes)):
+        g = g[0, 0].numpy()
+        assert g.shape == (size, size)
+        ys, xs = np.nonzero(g)
+        inside = lambda c: c[(c >= 0) & (c < size)]  # noqa: E731
+        # every unit that influences the chosen one lies in the cone (padding feeds nothing)
+        assert set(xs) <= set(inside(cone[level])) and set(ys) <= set(inside(rows_cone[level]))
+        if all((c >= 0).all() and (c < s).all() for c, s in zip(cone, sizes)) and \
+                all((c >= 0).all() and (c < s).all() for c, s in zip(rows_cone, sizes)):
+            # no padding anywhere on the way down: the cone is exactly the support
+            assert sorted(set(xs)) == cone[level].tolist()
+            assert sorted(set(ys)) == rows_cone[level].tolist()
+
+
+def test_cone_named_cases():
+    # VGG conv1_2, unit 0: conv1_1 units -1 (padding), 0, 1; pixels -2..2 (two in the padding)
+    cone = R.rf_cone([[3, 1, 1], [3, 1, 1]], 1, 0)
+    assert [c.tolist() for c in cone] == [[-2, -1, 0, 1, 2], [-1, 0, 1], [0]]
+    # a dilated 3x3 (d=4) after a 3x3: three separate groups of three pixels
+    cone = R.rf_cone([[3, 1, 1], [3, 1, 4, 4]], 1, 10)
+    assert cone[1].tolist() == [6, 10, 14]
+    assert cone[0].tolist() == [5, 6, 7, 9, 10, 11, 13, 14, 15]
+    # a stride larger than the kernel skips pixels
+    assert R.rf_cone([[2, 3, 0]], 0, 1)[0].tolist() == [3, 4]
+    with pytest.raises(ValueError, match="layer=2 is out of range"):
+        R.rf_cone([[3, 1, 1], [3, 1, 1]], 2, 0)
+    with pytest.raises(ValueError, match="expected \\[kernel, stride, padding\\]"):
+        R.rf_cone([[3, 1]], 0, 0)
