@@ -274,7 +274,8 @@ class Conv2dByHand(torch.autograd.Function):
 INITS = {
     "small": "N(0, 0.01²): too small, signals and gradients shrink layer by layer",
     "large": "N(0, 1): too large, pre-activations blow up (saturate sigmoid / explode ReLU)",
-    "xavier": "Glorot & Bengio 2010: Var W = 2/(fan_in+fan_out), for tanh/sigmoid",
+    "xavier": "Glorot & Bengio 2010: Var W = 2/(fan_in+fan_out), for tanh (derived for an "
+              "activation with f'(0) = 1 and zero-mean outputs; sigmoid has neither)",
     "kaiming": "He et al. 2015: Var W = 2/fan_in, for ReLU",
 }
 
@@ -288,21 +289,68 @@ class DeepMLP(nn.Module):
 
     An input ``Linear(in_features, width)`` + activation, then ``depth`` hidden
     ``Linear(width, width)`` layers, each optionally followed by ``BatchNorm1d``
-    (Ioffe & Szegedy, ICML 2015), then the activation; with ``residual=True`` each hidden
-    layer computes :math:`h + f(\\mathrm{BN}(Wh + b))` (He et al., CVPR 2016).  An output
+    (Ioffe & Szegedy, ICML 2015), then the activation; an output
     ``Linear(width, out_features)`` gives the logits.  Weights are drawn from ``init``
     (a key of :data:`INITS`) with ``generator``; biases start at 0.
+
+    Parameters
+    ----------
+    depth, width : int >= 1
+        Number and width of the hidden layers.
+    in_features, out_features : int
+    activation : str
+        ``'sigmoid'``, ``'tanh'``, ``'relu'``, ``'leaky_relu'``, ``'elu'`` or ``'gelu'``.
+    init : str
+        A key of :data:`INITS`.
+    batchnorm : bool
+        ``BatchNorm1d`` after every hidden ``Linear``.
+    residual : bool
+        Skip connections around every hidden layer.  By default a hidden layer computes
+        :math:`h + f(\\mathrm{BN}(Wh + b))`: the branch ends in the activation, so with
+        ReLU every block *adds* a non-negative output and the forward signal grows with
+        depth.  With ``act_after_add=True`` it computes :math:`f(h + \\mathrm{BN}(Wh + b))`,
+        the order of ResNet's blocks (He et al., CVPR 2016, eq. 1 and Fig. 2, where the
+        ReLU follows the addition).
+    act_after_add : bool
+        See ``residual``; requires ``residual=True``.
+    zero_init_residual : bool
+        Set the scale :math:`\\gamma` of every hidden ``BatchNorm1d`` to 0, so that each
+        residual branch starts by outputting 0 and every block starts as (nearly) the
+        identity: torchvision's ``resnet(zero_init_residual=True)``, after Goyal et al.
+        2017 (arXiv:1706.02677).  At initialisation the hidden weights then get zero
+        gradient (only :math:`\\gamma` and :math:`\\beta` do).  Requires ``residual``,
+        ``batchnorm`` and ``act_after_add``: the BN must end the branch, since a branch
+        ending in ReLU would output :math:`\\mathrm{relu}(0) = 0` with zero gradient
+        (torch's ReLU has derivative 0 at 0), and never start learning.
+    generator : torch.Generator, optional
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``activation``/``init``, ``depth``/``width`` < 1, or
+        ``act_after_add``/``zero_init_residual`` without what they need.
     """
 
     def __init__(self, depth, width, in_features, out_features, activation="sigmoid",
-                 init="xavier", batchnorm=False, residual=False, generator=None):
+                 init="xavier", batchnorm=False, residual=False, act_after_add=False,
+                 zero_init_residual=False, generator=None):
         super().__init__()
         check_int("depth", depth, 1)
         check_int("width", width, 1)
         check_choice("activation", activation, tuple(_TORCH_ACTIVATIONS))
         check_choice("init", init, tuple(INITS))
+        if act_after_add and not residual:
+            raise ValueError("act_after_add=True needs residual=True (it orders the residual "
+                             "addition and the activation)")
+        if zero_init_residual and not (residual and batchnorm and act_after_add):
+            raise ValueError("zero_init_residual=True needs residual=True, batchnorm=True and "
+                             "act_after_add=True (it zeroes the BatchNorm scale that ends each "
+                             "branch; a branch ending in ReLU would output relu(0) = 0 with zero "
+                             f"gradient forever); got residual={residual}, batchnorm={batchnorm}, "
+                             f"act_after_add={act_after_add}")
         self.act = _TORCH_ACTIVATIONS[activation]
         self.residual = residual
+        self.act_after_add = act_after_add
         self.inp = nn.Linear(in_features, width, dtype=torch.float64)
         self.hidden = nn.ModuleList(nn.Linear(width, width, dtype=torch.float64)
                                     for _ in range(depth))
@@ -319,10 +367,16 @@ class DeepMLP(nn.Module):
                 nn.init.xavier_normal_(lin.weight, generator=generator)
             else:
                 nn.init.kaiming_normal_(lin.weight, nonlinearity="relu", generator=generator)
+        if zero_init_residual:
+            for norm in self.norms:
+                nn.init.zeros_(norm.weight)
 
     def forward(self, x):                              # x: (N, in_features)
         h = self.act(self.inp(x))                      # (N, width)
         for lin, norm in zip(self.hidden, self.norms):
+            if self.act_after_add:                     # ResNet order: f(h + BN(Wh + b))
+                h = self.act(h + norm(lin(h)))         # (N, width)
+                continue
             z = self.act(norm(lin(h)))                 # (N, width)
             h = h + z if self.residual else z
         return self.out(h)                             # (N, out_features)
@@ -373,19 +427,43 @@ def clip_grad_norm(grads, max_norm):
     return [g * coef for g in grads], total
 
 
-def train_steps(model, x, target, steps=50, lr=0.1, max_norm=None):
+def train_steps(model, x, target, steps=50, lr=0.1, max_norm=None, weight_decay=0.0):
     """Plain SGD on the mean cross-entropy for ``steps`` full-batch steps; returns the losses.
 
-    With ``max_norm`` the gradients are clipped by ``torch.nn.utils.clip_grad_norm_``
-    first.  A loss that becomes ``nan``/``inf`` stops the run (the rest is ``nan``).
+    Each step is ``torch.optim.SGD(model.parameters(), lr, weight_decay=weight_decay)``'s:
+    :math:`\\theta \\leftarrow \\theta - \\text{lr}\\,(g + \\lambda\\theta)`, the gradient of
+    the loss plus the L2 penalty :math:`\\tfrac{\\lambda}{2}\\lVert\\theta\\rVert^2` (on every
+    parameter, biases and BN included, as torch does).  With ``max_norm`` the loss
+    gradients are clipped by ``torch.nn.utils.clip_grad_norm_`` first (before the decay
+    term is added, as with ``clip_grad_norm_`` followed by ``SGD.step``).  A loss that
+    becomes ``nan``/``inf`` stops the run (the rest is ``nan``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps ``x`` to logits of shape (N, C).
+    x : torch.Tensor, shape (N, in_features)
+    target : torch.Tensor of int64, shape (N,)
+    steps : int >= 1
+    lr : float > 0
+    max_norm : float > 0, optional
+    weight_decay : float >= 0
+        :math:`\\lambda`.
 
     Returns
     -------
     ndarray, shape (steps,)
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` < 1, ``lr`` <= 0 or ``weight_decay`` < 0.
     """
     check_int("steps", steps, 1)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}")
+    if not weight_decay >= 0:
+        raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
     losses = np.full(steps, np.nan)
     model.train()
     for i in range(steps):
@@ -399,5 +477,8 @@ def train_steps(model, x, target, steps=50, lr=0.1, max_norm=None):
             torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
         with torch.no_grad():
             for p in model.parameters():
-                p -= lr * p.grad
+                if p.grad is None:
+                    continue
+                step = p.grad if weight_decay == 0 else p.grad + weight_decay * p
+                p -= lr * step
     return losses

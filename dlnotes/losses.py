@@ -16,7 +16,7 @@ import numpy as np
 from ._validate import check_choice
 
 __all__ = [
-    "logsumexp", "softmax", "log_softmax", "cross_entropy",
+    "logsumexp", "softmax", "softmax_jacobian", "log_softmax", "cross_entropy",
     "binary_cross_entropy_with_logits", "sigmoid_focal_loss", "kl_div", "entropy",
 ]
 
@@ -94,6 +94,41 @@ def softmax(x, axis=-1):
     _check_axis(x, axis)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))   # every exponent <= 0
     return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_jacobian(x):
+    """Jacobian of softmax over the last axis: :math:`J = \\mathrm{diag}(p) - pp^\\top`.
+
+    .. math::
+        J_{ij} = \\frac{\\partial p_i}{\\partial x_j} = p_i(\\delta_{ij} - p_j),
+        \\qquad p = \\mathrm{softmax}(x).
+
+    (Differentiate :math:`p_i = e^{x_i}/S`, :math:`S = \\sum_k e^{x_k}`: the numerator
+    gives :math:`\\delta_{ij} p_i`, the denominator :math:`-e^{x_i}e^{x_j}/S^2 = -p_ip_j`.)
+    Each row sums to 0 (softmax is shift-invariant) and :math:`J` is symmetric.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., C)
+        Logits; the class axis is the last one (C >= 1).
+
+    Returns
+    -------
+    ndarray, shape (..., C, C)
+        ``J[..., i, j]``; equal to ``torch.autograd.functional.jacobian(lambda z:
+        torch.softmax(z, -1), x)`` for a vector ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is a scalar (no class axis).
+    """
+    x = _as_float(x, "x")
+    if x.ndim == 0:
+        raise ValueError("x must have a class axis: shape (C,) or (..., C), got a scalar")
+    p = softmax(x, axis=-1)                                  # (..., C)
+    eye = np.eye(x.shape[-1], dtype=p.dtype)                 # (C, C)
+    return p[..., :, None] * eye - p[..., :, None] * p[..., None, :]   # (..., C, C)
 
 
 def _check_class_targets(logits, target):

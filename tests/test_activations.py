@@ -90,11 +90,57 @@ def test_finite_and_warning_free_at_1e4(name, dtype):
     np.testing.assert_allclose(dy, ref_grad, rtol=1e-6, atol=1e-16)
 
 
-def test_sigmoid_exact_in_the_tails():
+def test_sigmoid_accurate_in_the_tails():
     x = np.array([-1e4, -4000.0, -746.0, -709.0, -36.0, 36.0, 709.0, 4000.0, 1e4])
     np.testing.assert_allclose(act.sigmoid(x), expit(x), rtol=4e-16, atol=0)  # within 2 ulp
     assert act.sigmoid(np.array(-4000.0)) == 0.0          # note 003's clip gives 1.2e-308
     assert act.sigmoid(np.array(-709.0)) == pytest.approx(np.exp(-709.0), rel=1e-14)
+
+
+def _ulps(y, ref):
+    return np.abs(y - ref) / np.spacing(np.abs(ref))
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=arrays(np.float64, st.integers(1, 40), elements=st.floats(-745, 745, width=64)))
+def test_sigmoid_within_two_ulp_of_the_correctly_rounded_value(x):
+    ref = act.sigmoid_reference(x)
+    # subnormals (|x| > 708) have fewer significant bits: compare those absolutely
+    normal = ref >= np.finfo(np.float64).tiny
+    assert np.all(_ulps(act.sigmoid(x)[normal], ref[normal]) <= 2.0)
+    np.testing.assert_allclose(act.sigmoid(x)[~normal], ref[~normal], rtol=0, atol=5e-324)
+
+
+def test_sigmoid_is_not_correctly_rounded_everywhere_and_neither_is_expit():
+    """The docstring's claim: a couple of ulp, not 'exact'. Many random points are 1 ulp off."""
+    x = np.random.default_rng(0).uniform(-40, 40, 2000)
+    ref = act.sigmoid_reference(x)
+    for ours in (act.sigmoid(x), expit(x), torch.sigmoid(torch.from_numpy(x)).numpy()):
+        u = _ulps(ours, ref)
+        assert u.max() <= 2.0
+        assert 0.05 < np.mean(u > 0) < 0.9
+
+
+def test_sigmoid_reference_edge_cases_and_validation():
+    ref = act.sigmoid_reference(np.array([[0.0, -720.0], [4000.0, -1e4]]))
+    assert ref.shape == (2, 2)
+    assert ref[0, 0] == 0.5 and ref[1, 0] == 1.0 and ref[1, 1] == 0.0
+    assert ref[0, 1] == np.exp(-720.0)                    # a subnormal, kept
+    assert act.sigmoid_reference(np.array(1.0)) == pytest.approx(1 / (1 + np.exp(-1.0)), rel=1e-16)
+    with pytest.raises(ValueError, match=r"digits must be an int >= 20"):
+        act.sigmoid_reference(np.zeros(2), digits=10)
+
+
+def test_tanh_grad_decays_twice_as_fast_as_sigmoid_grad_and_crosses_at_1663():
+    from scipy.optimize import brentq
+
+    cross = brentq(lambda v: act.sigmoid_grad(v) - act.tanh_grad(v), 1.0, 3.0, xtol=1e-12)
+    assert cross == pytest.approx(1.6629, abs=1e-4)
+    x = np.array([5.0, 8.0, 12.0])
+    np.testing.assert_allclose(act.sigmoid_grad(x), np.exp(-x), rtol=2e-2)
+    np.testing.assert_allclose(act.tanh_grad(x), 4 * np.exp(-2 * x), rtol=2e-4)
+    assert np.all(act.tanh_grad(x) < act.sigmoid_grad(x))
+    assert act.tanh_grad(1.0) > act.sigmoid_grad(1.0)
 
 
 def test_sigmoid_grad_keeps_relative_precision_where_torch_rounds_to_zero():

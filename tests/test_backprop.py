@@ -163,6 +163,63 @@ def test_deep_mlp_is_reproducible_and_validates():
         bp.DeepMLP(0, 5, 4, 2)
 
 
+def test_resnet_order_and_zero_init_residual():
+    x, y = _digits_batch(16)
+    g = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    post = bp.DeepMLP(3, 8, 64, 10, "relu", "kaiming", batchnorm=True, residual=True,
+                      act_after_add=True, generator=g())
+    h = F.relu(post.inp(x))
+    for lin, norm in zip(post.hidden, post.norms):
+        h = F.relu(h + norm(lin(h)))                  # ReLU after the addition, as ResNet
+    torch.testing.assert_close(post(x), post.out(h), rtol=1e-12, atol=1e-12)
+    pre = bp.DeepMLP(3, 8, 64, 10, "relu", "kaiming", batchnorm=True, residual=True, generator=g())
+    h = F.relu(pre.inp(x))
+    for lin, norm in zip(pre.hidden, pre.norms):
+        h = h + F.relu(norm(lin(h)))                  # the branch ends in the ReLU
+    torch.testing.assert_close(pre(x), pre.out(h), rtol=1e-12, atol=1e-12)
+    zero = bp.DeepMLP(5, 8, 64, 10, "relu", "kaiming", batchnorm=True, residual=True,
+                      act_after_add=True, zero_init_residual=True, generator=g())
+    # zero gamma: relu(h + 0) = h for h >= 0, so every block starts as the identity
+    torch.testing.assert_close(zero(x), zero.out(F.relu(zero.inp(x))), rtol=1e-12, atol=1e-12)
+    assert all(float(n.weight.detach().abs().max()) == 0.0 for n in zero.norms)
+    norms = bp.layer_grad_norms(zero, x, y)
+    assert np.all(norms == 0.0)                       # W gets no gradient while gamma = 0 ...
+    assert all(float(n.weight.grad.abs().max()) > 0 for n in zero.norms)   # ... gamma does
+    with pytest.raises(ValueError, match="act_after_add=True needs residual=True"):
+        bp.DeepMLP(3, 8, 64, 10, act_after_add=True)
+    for kw in (dict(residual=True), dict(residual=True, batchnorm=True),
+               dict(batchnorm=True, zero_init_residual=True)):
+        with pytest.raises(ValueError, match="needs residual=True, batchnorm=True and act_after_add=True"):
+            bp.DeepMLP(3, 8, 64, 10, **{"zero_init_residual": True, **kw})
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-3, 0.1])
+@pytest.mark.parametrize("max_norm", [None, 0.5])
+def test_train_steps_equals_torch_sgd(weight_decay, max_norm):
+    x, y = _digits_batch(32)
+    make = lambda: bp.DeepMLP(3, 8, 64, 10, "tanh", "xavier", batchnorm=True,  # noqa: E731
+                              generator=torch.Generator().manual_seed(1))
+    ours = make()
+    losses = bp.train_steps(ours, x, y, steps=5, lr=0.2, max_norm=max_norm, weight_decay=weight_decay)
+    ref = make()
+    opt = torch.optim.SGD(ref.parameters(), lr=0.2, weight_decay=weight_decay)
+    ref.train()
+    ref_losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = F.cross_entropy(ref(x), y)
+        ref_losses.append(loss.item())
+        loss.backward()
+        if max_norm is not None:
+            torch.nn.utils.clip_grad_norm_(ref.parameters(), max_norm)
+        opt.step()
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-12)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match=r"weight_decay must be >= 0, got -0.1"):
+        bp.train_steps(make(), x, y, weight_decay=-0.1)
+
+
 def test_train_steps_and_clipping():
     x, y = _digits_batch(64)
     model = bp.DeepMLP(3, 16, 64, 10, "relu", "kaiming", generator=torch.Generator().manual_seed(0))

@@ -65,6 +65,30 @@ def test_softmax_log_softmax_logsumexp_match_torch(axis, seed, scale):
     assert L.logsumexp(x, axis, keepdims=True).shape == torch.logsumexp(T(x), axis, True).shape
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), c=st.integers(1, 6), scale=st.sampled_from([1.0, 30.0, 1e3]))
+def test_softmax_jacobian_matches_autograd(seed, c, scale):
+    x = np.random.default_rng(seed).standard_normal((3, c)) * scale
+    J = L.softmax_jacobian(x)                                        # (3, c, c)
+    assert J.shape == (3, c, c)
+    for n in range(3):
+        ref = torch.autograd.functional.jacobian(lambda z: torch.softmax(z, -1), T(x[n]))
+        np.testing.assert_allclose(J[n], ref.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(J.sum(axis=-1), 0.0, atol=1e-15)     # shift invariance
+    np.testing.assert_allclose(J, np.swapaxes(J, -1, -2), atol=0)    # symmetric
+
+
+def test_softmax_jacobian_chain_rule_gives_p_minus_y():
+    """dl/dz = J^T (-y/p) = p - y for the cross-entropy of a one-hot y (chapter 2)."""
+    z = np.array([0.3, -1.2, 2.0, 0.5])
+    y = np.eye(4)[2]
+    p = L.softmax(z)
+    np.testing.assert_allclose(L.softmax_jacobian(z).T @ (-y / p), p - y, rtol=1e-13, atol=1e-15)
+    assert L.softmax_jacobian(np.array([5.0])).tolist() == [[0.0]]  # one class: constant 1
+    with pytest.raises(ValueError, match="class axis"):
+        L.softmax_jacobian(np.float64(1.0))
+
+
 def test_softmax_normalises_each_row_not_the_whole_batch():
     x = np.array([[0.0, 0.0], [1000.0, 1000.0]])
     np.testing.assert_allclose(L.softmax(x), [[0.5, 0.5], [0.5, 0.5]])
