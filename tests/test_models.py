@@ -12,6 +12,10 @@ from torch import nn
 
 import dlnotes.models as M
 from dlnotes.models import _diagram
+from dlnotes.models.bn_inception import BNInceptionModule
+from dlnotes.models.inception_v4 import (InceptionResNet, InceptionResNetA, InceptionResNetB,
+                                         InceptionResNetC, ReductionA, StemV4, _Residual)
+from dlnotes.receptive_field import receptive_field_of
 
 TV_KWARGS = {"inception_v3": {"init_weights": True}, "googlenet": {"init_weights": True}}
 
@@ -149,7 +153,7 @@ ALL = [n for n in M.__all__ if n[0].islower() and n not in
 @pytest.mark.parametrize("name", ALL)
 def test_forward_shape_on_meta(name):
     model = on_meta(getattr(M, name)).eval()
-    size = 299 if name == "inception_v3" else 224
+    size = 299 if name.startswith("inception") else 224
     out = model(torch.empty(2, 3, size, size, device="meta"))
     assert out.shape == (2, 1000)
 
@@ -244,6 +248,14 @@ def test_count_macs_restores_training_mode_and_errors():
     (lambda: M.mobilenet_v1(width_mult=0), "width_mult must be > 0"),
     (lambda: M.channel_shuffle(torch.zeros(1, 5, 2, 2), 2), "groups=2 must divide the 5"),
     (lambda: M.resnet18(num_classes=2.5), "num_classes must be an int"),
+    (lambda: M.zfnet(widths=(512, 1024)), "widths must be three ints"),
+    (lambda: M.zfnet(widths=(512, 0, 512)), r"widths\[1\] must be >= 1"),
+    (lambda: M.inception_v4(dropout=-0.1), r"dropout must be in \[0, 1\]"),
+    (lambda: InceptionResNet("v3"), "version='v3' is not supported"),
+    (lambda: InceptionResNet("v1", "released"), "variant='released' exists only for"),
+    (lambda: M.inception_resnet_v2(variant="tf"), "variant='tf' is not supported"),
+    (lambda: M.inception_resnet_v1(blocks=(5, 10)), "blocks must be three ints"),
+    (lambda: M.bn_inception(num_classes=0), "num_classes must be >= 1"),
 ])
 def test_bad_arguments_raise(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -258,10 +270,14 @@ def test_diagrams_draw_every_family():
         ax = _diagram.draw_family(name)
         labels = {t.get_text() for t in ax.texts}
         assert {r for row in rows for r in ([row] if isinstance(row, str) else row) if r} <= labels
-        assert sum(t.get_text() in ("+", "c", "×") for t in ax.texts) == len(skips)
+        # one junction circle (with its operator) per row that shortcuts lead into
+        assert sum(t.get_text() in ("+", "c", "×") for t in ax.texts) == len({j for _, j, _ in skips})
         plt.close(ax.figure)
     with pytest.raises(ValueError, match="name='vit' is not supported"):
         _diagram.draw_family("vit")
+    with pytest.raises(ValueError, match=r"skip \(2, 1\) must go down"):
+        _diagram.draw_block_diagram(["a", "b", "c"], [(2, 1, "+")])
+    plt.close("all")
 
 
 def test_memory_efficient_dense_block_gives_the_same_values_and_gradients():
@@ -278,3 +294,161 @@ def test_memory_efficient_dense_block_gives_the_same_values_and_gradients():
         (g,) = torch.autograd.grad((y ** 2).sum(), x)
         grads.append((y.detach(), g))
     torch.testing.assert_close(grads[0], grads[1])
+
+
+# ---------------------------------------------------------------- ZFNet
+def test_zfnet_map_sizes_follow_fig3_and_counts_by_hand():
+    model = M.zfnet().eval()
+    x, sizes = torch.zeros(1, 3, 224, 224), []
+    for layer in model.features:
+        x = layer(x)
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d)):
+            sizes.append(tuple(x.shape[1:]))
+    assert sizes == [(96, 110, 110), (96, 55, 55), (256, 26, 26), (256, 13, 13), (384, 13, 13),
+                     (384, 13, 13), (256, 13, 13), (256, 6, 6)]
+    convs = [96 * 3 * 49 + 96, 256 * 96 * 25 + 256, 384 * 256 * 9 + 384, 384 * 384 * 9 + 384,
+             256 * 384 * 9 + 256]
+    fcs = [9216 * 4096 + 4096, 4096 * 4096 + 4096, 4096 * 1000 + 1000]
+    assert M.count_parameters(model) == sum(convs) + sum(fcs) == 62_357_608
+    wide = on_meta(M.zfnet, widths=(512, 1024, 512))
+    assert M.count_parameters(wide) == (convs[0] + convs[1] + 512 * 256 * 9 + 512
+                                        + 1024 * 512 * 9 + 1024 + 512 * 1024 * 9 + 512
+                                        + 512 * 36 * 4096 + 4096 + sum(fcs[1:]))
+
+
+def test_zfnet_receptive_fields_equal_the_zf5_table_of_chapter_9():
+    # note 001 §8.1's ZF-5 rows conv1..conv5: RF 7, 11, 27, 43, 75, 107, 139; jumps 2..16
+    rows = receptive_field_of(M.zfnet(), (3, 224, 224))
+    spatial = [r for r in rows if r.name.startswith("features.") and r.kernel is not None]
+    assert [r.rf for r in spatial[:7]] == [7, 11, 27, 43, 75, 107, 139]
+    assert [r.jump for r in spatial[:7]] == [2, 4, 8, 16, 16, 16, 16]
+
+
+# ---------------------------------------------------------------- Inception-v4 family
+V4_STAGES = [(384, 35, 35), (384, 35, 35), (1024, 17, 17), (1024, 17, 17), (1536, 8, 8), (1536, 8, 8)]
+
+
+def _stage_shapes(model, size=299):
+    x, out = torch.empty(1, 3, size, size, device="meta"), []
+    for stage in model.stages:
+        x = stage(x)
+        out.append(tuple(x.shape[1:]))
+    return out
+
+
+@pytest.mark.parametrize("build,expected", [
+    (lambda: M.inception_v4(), V4_STAGES),
+    (lambda: M.inception_resnet_v1(), [(256, 35, 35), (256, 35, 35), (896, 17, 17),
+                                       (896, 17, 17), (1792, 8, 8), (1792, 8, 8)]),
+    (lambda: M.inception_resnet_v2(), [(384, 35, 35), (384, 35, 35), (1152, 17, 17),
+                                       (1152, 17, 17), (2144, 8, 8), (2144, 8, 8)]),
+    (lambda: M.inception_resnet_v2(variant="released"), [(320, 35, 35), (320, 35, 35),
+                                                         (1088, 17, 17), (1088, 17, 17),
+                                                         (2080, 8, 8), (1536, 8, 8)]),
+])
+def test_inception_v4_family_stage_shapes_equal_the_papers_figures(build, expected):
+    # Figs. 9 and 15: 35×35×384 after the stem, 17×17×1024 after Reduction-A, 8×8×1536
+    # after Reduction-B (v4); v1: 256 / 896 / 1792; v2 as corrected in the docstring.
+    assert _stage_shapes(on_meta(build)) == expected
+
+
+def test_stem_v4_intermediate_sizes_of_fig3():
+    stem = on_meta(StemV4)
+    x = stem.convs(torch.empty(1, 3, 299, 299, device="meta"))
+    assert tuple(x.shape[1:]) == (64, 147, 147)
+    x = torch.cat([stem.pool1(x), stem.conv1(x)], 1)
+    assert tuple(x.shape[1:]) == (160, 73, 73)
+    x = torch.cat([stem.tower_a(x), stem.tower_b(x)], 1)
+    assert tuple(x.shape[1:]) == (192, 71, 71)
+
+
+@pytest.mark.parametrize("name,kwargs,params,gmacs", [
+    # timm's ports of the TF-slim checkpoints: model cards "Params (M): 42.7, GMACs: 12.3"
+    # (inception_v4.tf_in1k) and "55.8, 13.2" (inception_resnet_v2.tf_ens_adv_in1k); the
+    # exact counts were compared once with timm 1.0 (42,679,816 and 55,843,464).
+    ("inception_v4", {}, 42_679_816, 12.3),
+    ("inception_resnet_v2", {"variant": "released"}, 55_843_464, 13.2),
+])
+def test_inception_v4_and_released_resnet_v2_match_published_counts(name, kwargs, params, gmacs):
+    model = on_meta(getattr(M, name), **kwargs)
+    assert M.count_parameters(model) == params
+    assert round(M.count_macs(model, (3, 299, 299)) / 1e9, 1) == gmacs
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(1, 6), l=st.integers(1, 6), m=st.integers(1, 6), n=st.integers(1, 6),
+       c=st.integers(1, 5), size=st.integers(5, 12))
+def test_reduction_a_widths_and_sizes(k, l, m, n, c, size):
+    block = ReductionA(c, k, l, m, n).eval()
+    out = block(torch.zeros(1, c, size, size))
+    assert out.shape == (1, c + n + m, (size - 3) // 2 + 1, (size - 3) // 2 + 1)
+    assert M.count_parameters(block) == (n * c * 9 + k * c + k * l * 9 + l * m * 9
+                                         + 2 * (n + k + l + m))       # BN: γ and β
+
+
+@pytest.mark.parametrize("block", [
+    lambda: InceptionResNetA(24, (8, 12, 16), scale=0.17),
+    lambda: InceptionResNetB(20, 12, (8, 10, 12), scale=0.1),
+    lambda: InceptionResNetC(28, 12, (8, 10, 12), scale=0.3),
+])
+def test_residual_inception_block_is_relu_of_x_plus_scaled_branch(block):
+    torch.manual_seed(0)
+    b = block().double().eval()
+    x = torch.randn(2, b.up.out_channels, 7, 6, dtype=torch.float64)
+    with torch.no_grad():
+        branch = b.up(torch.cat([m(x) for m in b.branches.branches], 1))
+        torch.testing.assert_close(b(x), torch.relu(x + b.scale * branch), rtol=1e-12, atol=1e-12)
+        b.up.weight.zero_()
+        b.up.bias.zero_()
+        torch.testing.assert_close(b(x), torch.relu(x), rtol=0, atol=0)   # only the shortcut is x
+    assert isinstance(b.up, nn.Conv2d) and b.up.kernel_size == (1, 1) and b.up.bias is not None
+
+
+def test_inception_v4_has_no_residual_additions_and_inception_resnet_does():
+    def residual_blocks(model):
+        return sum(isinstance(m, _Residual) for m in model.modules())
+    assert residual_blocks(on_meta(M.inception_v4)) == 0
+    assert residual_blocks(on_meta(M.inception_resnet_v1)) == 5 + 10 + 5
+    assert residual_blocks(on_meta(M.inception_resnet_v2, variant="released")) == 10 + 20 + 10
+
+
+# ---------------------------------------------------------------- BN-Inception
+def test_bn_inception_widths_sizes_and_count():
+    model = on_meta(M.bn_inception)
+    x = model.stem(torch.empty(1, 3, 224, 224, device="meta"))
+    assert tuple(x.shape[1:]) == (192, 28, 28)
+    shapes = {}
+    for name, block in model.blocks.items():
+        x = block(x)
+        shapes[name] = tuple(x.shape[1:])
+        assert x.shape[1] == block.out_channels
+    assert shapes["3b"] == (320, 28, 28) and shapes["3c"] == (576, 14, 14)
+    assert shapes["4d"] == (608, 14, 14) and shapes["4e"] == (1056, 7, 7)
+    assert shapes["5b"] == (1024, 7, 7)
+    # the released Caffe model (Cadene's bninception) has 11,295,240 parameters, of which
+    # 10,016 are conv biases that BN makes redundant; compared once, not a test dependency
+    assert M.count_parameters(model) == 11_295_240 - 10_016
+    kernels = {m.kernel_size for m in model.modules() if isinstance(m, nn.Conv2d)}
+    assert kernels == {(7, 7), (1, 1), (3, 3)}                          # no 5×5 left
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == \
+        sum(isinstance(m, nn.Conv2d) for m in model.modules())
+    assert not any(isinstance(m, (nn.LocalResponseNorm, nn.Dropout)) for m in model.modules())
+
+
+def test_bn_inception_module_matches_googlenet_inception_with_two_3x3():
+    # with the double-3×3 branch removed, a BN-Inception module is torchvision's GoogLeNet
+    # Inception block (BN variant, 3×3 "5×5" branch) with the same weights
+    from torchvision.models.googlenet import Inception as TVInception
+    torch.manual_seed(0)
+    ours = BNInceptionModule(16, 4, 3, 5, 2, 6, "max", 3).double().eval()
+    ref = TVInception(16, 4, 3, 5, 2, 6, 3).double().eval()
+    for src, dst in ((ours.branch1, ref.branch1), (ours.branch3, ref.branch2),
+                     (ours.branch_pool[1], ref.branch4[1])):
+        for a, b in zip(src.state_dict().values(), dst.state_dict().values(), strict=True):
+            b.copy_(a)
+    x = torch.randn(2, 16, 9, 7, dtype=torch.float64)
+    with torch.no_grad():
+        a, b = ours(x), ref(x)
+    torch.testing.assert_close(a[:, :9], b[:, :9])                       # 1×1 and 3×3 branches
+    torch.testing.assert_close(a[:, 15:], b[:, 15:])                     # pool projection
+    assert a.shape == (2, 4 + 5 + 6 + 3, 9, 7)

@@ -6,10 +6,13 @@ torchvision's parameter count and maps ``(N, 3, 224, 224)`` to ``(N, 1000)`` log
 networks torchvision does not ship.
 
 - LeNet: :func:`lenet5` (1×28×28 → 10)
-- AlexNet: :func:`alexnet` (torchvision's variant), :func:`alexnet_paper` (LRN, 96 filters, groups)
+- AlexNet: :func:`alexnet` (torchvision's variant), :func:`alexnet_paper` (LRN, 96 filters, groups);
+  ZFNet: :func:`zfnet` (7×7/2 conv1, stride-2 conv2)
 - VGG: :func:`vgg11` … :func:`vgg19`, :func:`vgg11_bn` … :func:`vgg19_bn`
 - NiN: :func:`nin`
-- Inception: :func:`googlenet` (v1, the paper's), :func:`inception_v3` and its blocks
+- Inception: :func:`googlenet` (v1, the paper's), :func:`bn_inception` (the BN paper's "v2"),
+  :func:`inception_v3` and its blocks, :func:`inception_v4` (pure Inception),
+  :func:`inception_resnet_v1`, :func:`inception_resnet_v2` (residual Inception)
 - ResNet: :func:`resnet18` … :func:`resnet152` (v1.5; ``stride_in_1x1=True`` gives v1)
 - DenseNet: :func:`densenet121`/``161``/``169``/``201``, :func:`densenet` (-B/-C/-BC)
 - SENet: :func:`se_resnet50`
@@ -21,11 +24,13 @@ networks torchvision does not ship.
 """
 from ._count import count_macs, count_parameters
 from ._diagram import draw_block_diagram, draw_family
-from .alexnet import alexnet, alexnet_paper
+from .alexnet import alexnet, alexnet_paper, zfnet
+from .bn_inception import bn_inception
 from .densenet import densenet, densenet121, densenet161, densenet169, densenet201
 from .googlenet import googlenet
 from .inception import (InceptionA, InceptionB, InceptionC, InceptionD, InceptionE,
                         inception_v3)
+from .inception_v4 import inception_resnet_v1, inception_resnet_v2, inception_v4
 from .lenet import lenet5
 from .mobilenet import mobilenet_v1, mobilenet_v2
 from .nin import nin
@@ -43,9 +48,10 @@ TORCHVISION_NAMES = (
 )
 
 __all__ = [
-    "count_parameters", "count_macs", "lenet5", "alexnet", "alexnet_paper",
+    "count_parameters", "count_macs", "lenet5", "alexnet", "alexnet_paper", "zfnet",
     "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
-    "nin", "googlenet", "inception_v3", "InceptionA", "InceptionB", "InceptionC",
+    "nin", "googlenet", "bn_inception", "inception_v3", "inception_v4", "inception_resnet_v1",
+    "inception_resnet_v2", "InceptionA", "InceptionB", "InceptionC",
     "InceptionD", "InceptionE", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
     "BasicBlock", "Bottleneck", "densenet", "densenet121", "densenet161", "densenet169",
     "densenet201", "se_resnet50", "SqueezeExcitation", "mobilenet_v1", "mobilenet_v2",
