@@ -105,9 +105,11 @@ def conv_transpose2d_as_conv(x, weight, bias=None, stride=1, padding=0, output_p
     (plus ``output_padding`` at the bottom/right), and convolve (stride 1) with the
     kernel flipped in space and with its in/out channels swapped.
 
-    Same parameters and result as :func:`conv_transpose2d`.  Requires
-    ``padding <= dilation·(kernel - 1)`` (otherwise the "padding" would be negative:
-    a crop, done here by slicing).
+    Same parameters and result as :func:`conv_transpose2d`, for any ``padding``: when
+    ``padding > dilation·(kernel - 1)`` the "padding" ``d(k-1) - p`` is negative, and the
+    zero-inserted input is cropped by that many pixels on each side instead (the
+    ``output_padding`` rows still go to the bottom/right before the crop).
+    Dumoulin & Visin, arXiv:1603.07285, §4.
     """
     x, weight, bias, s, p, op, d, g, out = _check_transpose_args(
         x, weight, bias, stride, padding, output_padding, groups, dilation)

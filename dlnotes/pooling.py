@@ -12,8 +12,9 @@ from ._validate import check_choice, check_int, check_ndim, pair
 
 __all__ = [
     "pool_output_size", "max_pool2d", "avg_pool2d", "max_pool2d_backward",
-    "avg_pool2d_backward", "stochastic_pool2d", "adaptive_max_pool2d",
-    "adaptive_avg_pool2d", "spatial_pyramid_pool", "global_avg_pool2d", "global_max_pool2d",
+    "avg_pool2d_backward", "max_unpool2d", "stochastic_pool2d", "adaptive_pool_bins",
+    "adaptive_max_pool2d", "adaptive_avg_pool2d", "spatial_pyramid_pool", "global_avg_pool2d",
+    "global_max_pool2d",
 ]
 
 
@@ -236,6 +237,70 @@ def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, cei
     return _scatter(grad_output / div, x.shape, k, s, p, d, out, ones)
 
 
+def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Put every value back at the position its max came from; zeros elsewhere.
+
+    Equal to ``torch.nn.functional.max_unpool2d`` (used by SegNet-style decoders to
+    upsample with the encoder's pooling indices).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+        Values to place (the pooled maxima, or gradients).
+    indices : ndarray of int, shape (N, C, H, W)
+        Flat positions ``h * W_out + w`` in the output plane, as returned by
+        ``max_pool2d(..., return_indices=True)``.
+    kernel_size, stride, padding : int or (int, int)
+        Those of the pooling; ``stride`` defaults to ``kernel_size``.
+    output_size : (int, int), optional
+        ``(H_out, W_out)``; default ``(H - 1)·s - 2p + k``.  Like torch, it must lie strictly
+        within ``stride`` of the default (it picks one of the input sizes that pooled to ``H``).
+
+    Returns
+    -------
+    ndarray, shape (N, C, H_out, W_out)
+
+    Raises
+    ------
+    ValueError
+        ``indices`` of another shape, an index outside the output plane, or an
+        ``output_size`` out of range.
+
+    Notes
+    -----
+    Where windows overlap, two outputs can carry the same index; the value written last (in
+    row-major order) is kept, as in torch's CPU kernel.  For pooled maxima both carry the same
+    value; for gradients this is *not* the max-pool backward, which adds them
+    (:func:`max_pool2d_backward`).
+    """
+    x = check_ndim("x", x, 4, "N, C, H, W")
+    indices = check_ndim("indices", indices, 4, "N, C, H, W")
+    if indices.shape != x.shape:
+        raise ValueError(f"indices must have the shape of x {x.shape}, got {indices.shape}")
+    k = pair("kernel_size", kernel_size, 1)
+    s = k if stride is None else pair("stride", stride, 1)
+    p = pair("padding", padding, 0)
+    default = [(n - 1) * s_ - 2 * p_ + k_ for n, s_, p_, k_ in zip(x.shape[2:], s, p, k)]
+    if output_size is None:
+        out = default
+    else:
+        out = list(output_size)[-2:]
+        for name, o, dflt, s_ in zip(("H_out", "W_out"), out, default, s):
+            if not dflt - s_ < o < dflt + s_:
+                raise ValueError(f"output_size {name}={o} must be strictly between {dflt - s_} and "
+                                 f"{dflt + s_} (the default is {dflt})")
+    plane = out[0] * out[1]
+    if indices.size and (indices.min() < 0 or indices.max() >= plane):
+        raise ValueError(f"indices must lie in [0, {plane}) for a {out[0]}x{out[1]} output, got "
+                         f"[{indices.min()}, {indices.max()}]")
+    result = np.zeros((*x.shape[:2], plane), dtype=np.result_type(x, np.float32))
+    flat_idx = indices.reshape(*x.shape[:2], -1)
+    n_idx, c_idx = np.indices(x.shape[:2])
+    # row-major assignment: with repeated indices the last one wins
+    result[n_idx[..., None], c_idx[..., None], flat_idx] = x.reshape(*x.shape[:2], -1)
+    return result.reshape(*x.shape[:2], *out)
+
+
 def stochastic_pool2d(x, kernel_size, stride=None, training=True, rng=None):
     """Stochastic pooling (Zeiler & Fergus, ICLR 2013, §3, eqs. 3-5).
 
@@ -281,7 +346,28 @@ def stochastic_pool2d(x, kernel_size, stride=None, training=True, rng=None):
     return np.take_along_axis(a, idx, -1)[..., 0]
 
 
-def _adaptive_bounds(n, o):
+def adaptive_pool_bins(size, output_size):
+    """The bins of torch's adaptive pooling along one axis: ``[floor(i n/o), ceil((i+1) n/o))``.
+
+    Parameters
+    ----------
+    size : int
+        Input length ``n``.
+    output_size : int
+        Number of bins ``o``, at most ``n``.
+
+    Returns
+    -------
+    starts, ends : ndarrays of int, shape (o,)
+        Bin ``i`` covers ``starts[i] <= h < ends[i]``.  The bins always tile ``[0, n)``; when
+        ``o`` does not divide ``n`` neighbouring bins can share a pixel (13 → 4 bins:
+        [0, 4), [3, 7), [6, 10), [9, 13)).
+    """
+    n = check_int("size", size, 1)
+    o = check_int("output_size", output_size, 1)
+    if o > n:
+        raise ValueError(f"output_size={o} is larger than size={n}: some bins would repeat "
+                         f"pixels; use output_size <= {n}")
     i = np.arange(o)
     return (i * n) // o, -((-(i + 1) * n) // o)  # floor(i n / o), ceil((i+1) n / o)
 
@@ -293,8 +379,8 @@ def _adaptive(x, output_size, reduce):
     if oh > h or ow > w:
         raise ValueError(f"output_size {(oh, ow)} is larger than the {h}x{w} map: some bins "
                          f"would repeat pixels; use at most {(h, w)} (or a larger input)")
-    hs, he = _adaptive_bounds(h, oh)
-    ws, we = _adaptive_bounds(w, ow)
+    hs, he = adaptive_pool_bins(h, oh)
+    ws, we = adaptive_pool_bins(w, ow)
     out = np.empty((*x.shape[:2], oh, ow), dtype=np.result_type(x, np.float32))
     for i in range(oh):
         for j in range(ow):

@@ -92,3 +92,16 @@ def test_bad_shapes():
         conv.conv_transpose2d(np.zeros((3, 4, 4)), np.zeros((3, 3, 3, 3)))
     with pytest.raises(ValueError, match="bias must have shape \\(6,\\)"):
         conv.conv_transpose2d(np.zeros((1, 3, 4, 4)), np.zeros((3, 2, 3, 3)), np.zeros(2), groups=3)
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=2), dict(stride=2, padding=2, output_padding=1),
+                                dict(stride=3, padding=(3, 1), dilation=(1, 2), output_padding=(2, 0))])
+def test_as_conv_when_the_padding_exceeds_the_dilated_kernel(kw):
+    """padding > d(k-1): the zero-inserted input is cropped instead of padded."""
+    rng = np.random.default_rng(7)
+    x, w = rng.normal(size=(1, 2, 6, 5)), rng.normal(size=(2, 3, 2, 2))
+    d = kw.get("dilation", 1)
+    assert np.max(kw["padding"]) > np.max(d) * (2 - 1)
+    ref = F.conv_transpose2d(torch.tensor(x), torch.tensor(w), **kw).numpy()
+    np.testing.assert_allclose(conv.conv_transpose2d_as_conv(x, w, **kw), ref, atol=1e-12)
+    np.testing.assert_allclose(conv.conv_transpose2d(x, w, **kw), ref, atol=1e-12)

@@ -91,3 +91,73 @@ def test_bad_offsets_and_masks(off_shape, mask_shape, match):
     with pytest.raises(RuntimeError):
         tv_ops.deform_conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(off_shape), torch.zeros(2, 4, 3, 3),
                              mask=None if m is None else torch.zeros(mask_shape))
+
+
+@settings(max_examples=40, deadline=None)
+@given(cfg=configs())
+def test_offset_and_mask_gradients_match_autograd(cfg):
+    """How offsets are learned: the gradient through the bilinear weights equals autograd
+    through torchvision (scale 0.0: every sample on the integer grid, the one-sided case)."""
+    rng = np.random.default_rng(cfg["seed"])
+    kh, kw = cfg["k"]
+    ho = (cfg["hw"][0] + 2 * cfg["p"][0] - cfg["d"][0] * (kh - 1) - 1) // cfg["s"][0] + 1
+    wo = (cfg["hw"][1] + 2 * cfg["p"][1] - cfg["d"][1] * (kw - 1) - 1) // cfg["s"][1] + 1
+    assume(ho >= 1 and wo >= 1)
+    x = rng.normal(size=(2, cfg["c_in"], *cfg["hw"]))
+    w = rng.normal(size=(cfg["c_out"], cfg["c_in"] // cfg["groups"], kh, kw))
+    off = rng.normal(scale=cfg["scale"], size=(2, 2 * cfg["g_off"] * kh * kw, ho, wo))
+    m = rng.random((2, cfg["g_off"] * kh * kw, ho, wo)) if cfg["mask"] else None
+    kw_ = dict(stride=cfg["s"], padding=cfg["p"], dilation=cfg["d"])
+    off_t = torch.tensor(off, requires_grad=True)
+    m_t = None if m is None else torch.tensor(m, requires_grad=True)
+    y = tv_ops.deform_conv2d(_t(x), off_t, _t(w), mask=m_t, **kw_)
+    g = rng.normal(size=tuple(y.shape))
+    y.backward(torch.tensor(g))
+    grad_off, grad_mask = conv.deform_conv2d_offset_grad(g, x, off, w, mask=m, **kw_)
+    np.testing.assert_allclose(grad_off, off_t.grad.numpy(), rtol=1e-10, atol=1e-10)
+    if m is None:
+        assert grad_mask is None
+    else:
+        np.testing.assert_allclose(grad_mask, m_t.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_offset_gradient_at_the_padding_edge_and_at_half_pixels():
+    """Named edge cases: samples exactly at y = -1 (zero value, non-zero one-sided gradient,
+    as torchvision) and offsets of exactly ±0.5 / ±1."""
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=(1, 2, 5, 5)), rng.normal(size=(3, 2, 3, 3))
+    for off in (np.zeros((1, 18, 5, 5)), np.round(rng.normal(size=(1, 18, 5, 5)) * 2) / 2):
+        off_t = torch.tensor(off, requires_grad=True)
+        y = tv_ops.deform_conv2d(_t(x), off_t, _t(w), padding=1)
+        y.backward(torch.ones_like(y))
+        grad_off, _ = conv.deform_conv2d_offset_grad(np.ones(tuple(y.shape)), x, off, w, padding=1)
+        np.testing.assert_allclose(grad_off, off_t.grad.numpy(), atol=1e-12)
+    # a sample at the padding's edge has no value, but its dy pulls it inside
+    assert conv.bilinear_sample(x[0, 0], np.array(-1.0), np.array(0.0)) == 0.0
+    assert conv.bilinear_sample_grad(x[0, 0], np.array(-1.0), np.array(0.0))[0] == x[0, 0, 0, 0]
+    assert conv.bilinear_sample_grad(x[0, 0], np.array(-1.5), np.array(0.0))[0] == 0.0  # no corner inside
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_bilinear_sample_grad_is_the_derivative_off_the_grid(seed):
+    rng = np.random.default_rng(seed)
+    img = rng.normal(size=(2, 4, 5))
+    y = rng.uniform(-1.5, 4.5, size=7)
+    x = rng.uniform(-1.5, 5.5, size=7)
+    eps = 1e-6
+    y = np.where(np.abs(y - np.round(y)) < 1e-3, y + 0.01, y)  # keep off the grid lines,
+    x = np.where(np.abs(x - np.round(x)) < 1e-3, x + 0.01, x)  # where it has no derivative
+    gy, gx = conv.bilinear_sample_grad(img, y, x)
+    num_y = (conv.bilinear_sample(img, y + eps, x) - conv.bilinear_sample(img, y - eps, x)) / (2 * eps)
+    num_x = (conv.bilinear_sample(img, y, x + eps) - conv.bilinear_sample(img, y, x - eps)) / (2 * eps)
+    np.testing.assert_allclose(gy, num_y, atol=1e-6)
+    np.testing.assert_allclose(gx, num_x, atol=1e-6)
+
+
+def test_offset_grad_checks_grad_output():
+    x, w, off = np.zeros((1, 2, 5, 5)), np.zeros((3, 2, 3, 3)), np.zeros((1, 18, 3, 3))
+    with pytest.raises(ValueError, match="grad_output must have the output's shape"):
+        conv.deform_conv2d_offset_grad(np.zeros((1, 3, 3, 4)), x, off, w)
+    with pytest.raises(ValueError, match="offset must have shape"):
+        conv.deform_conv2d_offset_grad(np.zeros((1, 3, 3, 3)), x, np.zeros((1, 17, 3, 3)), w)

@@ -203,3 +203,101 @@ def test_window_entirely_in_padding():
     assert np.all(np.isneginf(out)) and np.all(np.isneginf(ref.numpy()))
     assert np.all(idx == -1)
     np.testing.assert_array_equal(P.max_pool2d_backward(np.ones(out.shape), x, **kw), 0.0)
+
+
+def test_tie_goes_to_the_first_maximum_like_torch_cpu():
+    """Ties: the whole gradient goes to the first maximum in row-major order (torch's CPU
+    kernel; CUDA does not promise an order)."""
+    for tie in ([[2.0, 2.0], [2.0, 1.0]], [[0.0, 3.0], [3.0, 3.0]], [[5.0, 5.0], [5.0, 5.0]]):
+        x = np.array([[tie]])
+        xt = torch.tensor(x, requires_grad=True)
+        y, idx = F.max_pool2d(xt, 2, return_indices=True)
+        y.backward(torch.ones_like(y))
+        ours = P.max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)
+        np.testing.assert_array_equal(ours, xt.grad.numpy())
+        assert P.max_pool2d(x, 2, return_indices=True)[1].item() == idx.item() == int(np.argmax(x))
+
+
+@st.composite
+def unpool_configs(draw):
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    p = tuple(draw(st.integers(0, k_ // 2)) for k_ in k)
+    hw = (draw(st.integers(3, 9)), draw(st.integers(3, 9)))
+    return dict(k=k, s=s, p=p, hw=hw, seed=draw(st.integers(0, 2**16)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(cfg=unpool_configs())
+def test_max_unpool_matches_torch(cfg):
+    """Unpool the pooled maxima (repeated indices then carry equal values, so torch's
+    last-write rule cannot change the result) and, for non-overlapping windows, gradients."""
+    cfg_fit = dict(cfg, d=(1, 1), ceil=False)
+    assume(_fits(cfg_fit) and _every_window_sees_input(cfg_fit))
+    rng = np.random.default_rng(cfg["seed"])
+    x = rng.normal(size=(2, 3, *cfg["hw"]))
+    kw = dict(kernel_size=cfg["k"], stride=cfg["s"], padding=cfg["p"])
+    y, idx = P.max_pool2d(x, return_indices=True, **kw)
+    default = [(n - 1) * s - 2 * p + k for n, s, p, k in zip(y.shape[2:], cfg["s"], cfg["p"], cfg["k"])]
+    assume(min(default) >= 1 and idx.max() < default[0] * default[1])
+    ref = F.max_unpool2d(torch.tensor(y), torch.tensor(idx), **kw).numpy()
+    np.testing.assert_array_equal(P.max_unpool2d(y, idx, **kw), ref)
+    size = tuple(x.shape[2:])
+    if all(d - s < n < d + s for n, d, s in zip(size, default, cfg["s"])):
+        ref = F.max_unpool2d(torch.tensor(y), torch.tensor(idx), output_size=size, **kw).numpy()
+        np.testing.assert_array_equal(P.max_unpool2d(y, idx, output_size=size, **kw), ref)
+        if cfg["s"][0] >= cfg["k"][0] and cfg["s"][1] >= cfg["k"][1]:   # no overlap: unpool == backward
+            g = rng.normal(size=y.shape)
+            np.testing.assert_allclose(P.max_unpool2d(g, idx, output_size=size, **kw),
+                                       P.max_pool2d_backward(g, x, **kw), atol=0)
+
+
+def test_unpool_of_gradients_is_not_the_backward_when_windows_overlap():
+    x = np.array([[[[1.0, 5, 2, 0], [3, 4, 8, 1], [0, 0, 1, 1], [9, 0, 1, 2]]]])
+    y, idx = P.max_pool2d(x, 3, 1, return_indices=True)
+    g = np.ones_like(y)
+    back = P.max_pool2d_backward(g, x, 3, 1)
+    unpooled = P.max_unpool2d(g, idx, 3, 1, output_size=(4, 4))
+    assert back[0, 0, 1, 2] == 3 and unpooled[0, 0, 1, 2] == 1
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: P.max_unpool2d(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 3), int), 2),
+     "indices must have the shape"),
+    (lambda: P.max_unpool2d(np.zeros((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2),
+     r"indices must lie in \[0, 16\)"),
+    (lambda: P.max_unpool2d(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), int), 2, output_size=(6, 4)),
+     "strictly between 2 and 6"),
+])
+def test_unpool_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+    with pytest.raises((RuntimeError, ValueError)):   # torch refuses the same
+        x, i = torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2, dtype=torch.int64)
+        if "shape" in match:
+            F.max_unpool2d(x, torch.zeros(1, 1, 2, 3, dtype=torch.int64), 2)
+        elif "lie in" in match:
+            F.max_unpool2d(x, torch.full((1, 1, 2, 2), 16), 2)
+        else:
+            F.max_unpool2d(x, i, 2, output_size=(6, 4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 40), o=st.integers(1, 40))
+def test_adaptive_bins_are_torchs(n, o):
+    """Bin i holds pixel h iff adaptive_avg_pool1d of the one-hot vector e_h is non-zero at i."""
+    assume(o <= n)
+    starts, ends = P.adaptive_pool_bins(n, o)
+    support = F.adaptive_avg_pool1d(torch.eye(n, dtype=torch.float64)[:, None, :], o)[:, 0, :] > 0  # (n, o)
+    for i in range(o):
+        members = np.nonzero(support[:, i].numpy())[0]
+        assert (members.min(), members.max() + 1) == (starts[i], ends[i])
+    assert starts[0] == 0 and ends[-1] == n and np.all(starts[1:] <= ends[:-1])  # they tile [0, n)
+
+
+def test_adaptive_bins_overlap_when_o_does_not_divide_n():
+    starts, ends = P.adaptive_pool_bins(13, 4)
+    assert starts.tolist() == [0, 3, 6, 9] and ends.tolist() == [4, 7, 10, 13]
+    assert P.adaptive_pool_bins(32, 4)[1].tolist() == [8, 16, 24, 32]
+    with pytest.raises(ValueError, match="output_size=5 is larger than size=4"):
+        P.adaptive_pool_bins(4, 5)
