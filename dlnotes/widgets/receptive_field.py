@@ -1,22 +1,28 @@
 """The receptive field of one unit, layer by layer: logic, drawing, widget and static twin.
 
-- :func:`rf_state` (logic) computes what to show: the layer table, the unit's
-  theoretical box (:func:`dlnotes.receptive_field.rf_box`) and its effective receptive
-  field (the gradient of the unit with respect to the image, in a linear version of the
-  network: every convolution a uniform ``k×k`` average, every pooling an average).
-- :func:`draw_rf` (drawing) draws a state on two axes.
-- :func:`rf_explorer` (controls) wires a Dropdown and three IntSliders to them.
-- :func:`rf_animation` (static twin) draws the same picture for layer 1, 2, ... .
+Three layers, kept apart so that tests and the website can use them without a kernel:
+
+1. *logic* -- :func:`rf_state` computes what to show for one choice: the layer table
+   (:func:`dlnotes.receptive_field.receptive_field`), the unit's theoretical box
+   (:func:`~dlnotes.receptive_field.rf_box`), the units of every earlier layer that feed it
+   (:func:`~dlnotes.receptive_field.rf_cone`) and its effective receptive field (the
+   gradient of the unit with respect to the image, :func:`effective_rf`);
+2. *drawing* -- :func:`draw_rf` (in ``_rf_draw``): the image with the box, the ERF, a unit
+   marker and a zoom inset; the per-layer table with the current row highlighted; and the
+   unit's cone drawn as stacked 1-D layers (Araujo, Norris & Sim, Distill 2019);
+3. *controls and player* -- :func:`rf_explorer` (ipywidgets 7 and 8) and
+   :func:`rf_animation` (a ``to_jshtml`` player for the website); both call 1 and 2.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .._validate import check_choice, check_int
-from ..receptive_field import effective_receptive_field, receptive_field, rf_box
-from ..plotting import figure_image
+from ..receptive_field import receptive_field, rf_box, rf_cone
+from ._rf_draw import draw_rf, rf_figure
 
-__all__ = ["NETWORKS", "rf_state", "draw_rf", "rf_explorer", "rf_animation"]
+__all__ = ["NETWORKS", "ERF_MODES", "effective_rf", "rf_state", "draw_rf", "rf_figure",
+           "rf_explorer", "rf_animation"]
 
 _VGG = [[3, 1, 1], [3, 1, 1], [2, 2, 0], [3, 1, 1], [3, 1, 1], [2, 2, 0], [3, 1, 1], [3, 1, 1],
         [3, 1, 1], [2, 2, 0], [3, 1, 1], [3, 1, 1], [3, 1, 1], [2, 2, 0], [3, 1, 1], [3, 1, 1],
@@ -25,7 +31,8 @@ _VGG_NAMES = ["conv1_1", "conv1_2", "pool1", "conv2_1", "conv2_2", "pool2", "con
               "conv3_3", "pool3", "conv4_1", "conv4_2", "conv4_3", "pool4", "conv5_1", "conv5_2",
               "conv5_3", "pool5"]
 
-#: name -> (layers in the notes' [k, s, p(, d)] format, layer names, input size)
+#: name -> (layers in the notes' [k, s, p(, d)] format, layer names, input size).  A layer
+#: whose name starts with "pool" is a max-pool in the random-ReLU ERF, every other a conv.
 NETWORKS = {
     "VGG16 (note 001)": (_VGG, _VGG_NAMES, 224),
     "AlexNet (note 001)": ([[11, 4, 0], [3, 2, 0], [5, 1, 2], [3, 2, 0], [3, 1, 1], [3, 1, 1],
@@ -37,6 +44,9 @@ NETWORKS = {
     "dilated 1-2-4-8": ([[3, 1, 1, 1], [3, 1, 2, 2], [3, 1, 4, 4], [3, 1, 8, 8]],
                         ["d=1", "d=2", "d=4", "d=8"], 64),
 }
+
+#: how :func:`effective_rf` builds the network whose gradient it measures
+ERF_MODES = ("uniform linear", "random ReLU (mean of 4)")
 
 
 def _linear_net(layers):
@@ -53,7 +63,70 @@ def _linear_net(layers):
     return nn.Sequential(*mods).double()
 
 
-def rf_state(network="VGG16 (note 001)", layer=None, unit=None):
+def _random_relu_net(layers, names, generator, channels=4):
+    """``layers`` with random (He-normal) weights and ReLUs; ``pool*`` layers are max-pools."""
+    import torch
+    import torch.nn as nn
+
+    mods, c_in = [], 1
+    for layer, name in zip(layers, names):
+        k, s, p = layer[:3]
+        d = layer[3] if len(layer) > 3 else 1
+        if name.startswith("pool"):
+            mods.append(nn.MaxPool2d(k, s, p, d))
+            continue
+        conv = nn.Conv2d(c_in, channels, k, s, p, d, bias=False).double()
+        with torch.no_grad():
+            conv.weight.normal_(0.0, float(np.sqrt(2.0 / (c_in * k * k))), generator=generator)
+        mods += [conv, nn.ReLU()]
+        c_in = channels
+    return nn.Sequential(*mods).double()
+
+
+def effective_rf(network, layer, unit, mode="uniform linear", seed=0):
+    """The ERF of ``unit`` of ``layer`` of a :data:`NETWORKS` entry, normalised to max 1.
+
+    ``"uniform linear"``: every layer a 1-channel uniform ``k×k`` average (no ReLU), input
+    all ones -- the ERF of the architecture alone, exact and smooth (an ``n``-fold
+    convolution of boxes, Luo et al. 2016, §2.2).  ``"random ReLU (mean of 4)"``: four
+    random 4-channel ReLU networks (He-normal weights, max-pools), each on one
+    standard-normal image, gradient magnitudes averaged (Luo et al. §3, "random weights").
+
+    Parameters
+    ----------
+    network : str
+    layer : int
+    unit : (int, int)
+    mode : str
+        One of :data:`ERF_MODES`.
+    seed : int
+        Seeds the random networks and images (``torch.Generator``).
+
+    Returns
+    -------
+    ndarray, shape (H, W), float64
+        Zero outside the theoretical box of :func:`~dlnotes.receptive_field.rf_box`.
+    """
+    import torch
+
+    from ..receptive_field import effective_receptive_field
+
+    check_choice("mode", mode, ERF_MODES)
+    layers, names, size = NETWORKS[network]
+    if mode == ERF_MODES[0]:
+        model = _linear_net(layers[:layer + 1])
+        erf = effective_receptive_field(model, (1, size, size), unit=unit,
+                                        inputs=torch.ones(1, 1, size, size, dtype=torch.float64))
+    else:
+        g = torch.Generator().manual_seed(seed)
+        erf = np.zeros((size, size))
+        for _ in range(4):
+            model = _random_relu_net(layers[:layer + 1], names[:layer + 1], g)
+            erf += effective_receptive_field(model, (1, size, size), unit=unit, n_samples=1, rng=g)
+    return erf / erf.max() if erf.max() > 0 else erf
+
+
+def rf_state(network="VGG16 (note 001)", layer=None, unit=None, erf="uniform linear"):
     """Everything the widget shows for one choice (pure: no drawing).
 
     Parameters
@@ -63,14 +136,21 @@ def rf_state(network="VGG16 (note 001)", layer=None, unit=None):
     layer : int, optional
         0-based layer index (default: the last layer).
     unit : (int, int), optional
-        Position in that layer's output map (default: its centre).
+        ``(row, col)`` in that layer's output map (default: its centre).
+    erf : str
+        One of :data:`ERF_MODES` (see :func:`effective_rf`).
 
     Returns
     -------
     dict
-        ``network, layer, unit, rows`` (the :class:`~dlnotes.receptive_field.RFRow`
-        table), ``row`` (the chosen layer), ``box`` ``(y0, x0, y1, x1)``, ``erf`` (H, W)
-        normalised to max 1, ``input_size``, ``map_size``.
+        ``network, layer, unit, erf_mode``; ``rows`` (the
+        :class:`~dlnotes.receptive_field.RFRow` table) and ``row`` (the chosen layer);
+        ``names`` (``"input"`` and the layer names: the levels of the cone);
+        ``box`` ``(y0, x0, y1, x1)`` and ``centre`` ``(y, x)`` in input pixels;
+        ``cone`` (:func:`~dlnotes.receptive_field.rf_cone` of the unit's column: one index
+        array per level ``0..layer+1``); ``sizes`` (the map size of every level);
+        ``erf`` (H, W) normalised to max 1; ``window`` ``(lo, hi)``, the zoom half-width
+        around the centre as pixel bounds along x; ``input_size``, ``map_size``.
     """
     check_choice("network", network, tuple(NETWORKS))
     layers, names, size = NETWORKS[network]
@@ -80,65 +160,18 @@ def rf_state(network="VGG16 (note 001)", layer=None, unit=None):
         raise ValueError(f"layer={layer} is out of range; {network} has layers 0..{len(rows) - 1}")
     row = rows[layer]
     n = row.size
-    unit = (n // 2, n // 2) if unit is None else tuple(unit)
-    if not all(0 <= u < n for u in unit):
+    unit = (n // 2, n // 2) if unit is None else tuple(int(u) for u in unit)
+    if len(unit) != 2 or not all(0 <= u < n for u in unit):
         raise ValueError(f"unit={unit} is outside layer {row.name!r}'s {n}x{n} map")
-    model = _linear_net(layers[:layer + 1])
-    import torch
-
-    erf = effective_receptive_field(model, (1, size, size), layer=str(layer), unit=unit,
-                                    inputs=torch.ones(1, 1, size, size, dtype=torch.float64))
-    erf = erf / erf.max() if erf.max() > 0 else erf
-    return dict(network=network, layer=layer, unit=unit, rows=rows, row=row,
-                box=rf_box(row, unit), erf=erf, input_size=size, map_size=n)
-
-
-def draw_rf(state, image, axes=None):
-    """Draw a :func:`rf_state` on two axes: the image with box + heatmap, and the layer's grid.
-
-    Parameters
-    ----------
-    state : dict
-    image : ndarray, shape (H, W), the input image (``H = W = state['input_size']``)
-    axes : (Axes, Axes), optional
-
-    Returns
-    -------
-    (Axes, Axes)
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(7, 3.4), gridspec_kw=dict(width_ratios=[1.4, 1]))
-    ax_img, ax_map = axes
-    ax_img.clear()
-    ax_map.clear()
-    size = state["input_size"]
-    y0, x0, y1, x1 = state["box"]
-    ax_img.imshow(image, cmap="gray", extent=(-0.5, size - 0.5, size - 0.5, -0.5))
-    erf = np.ma.masked_less_equal(state["erf"], 1e-3)
-    ax_img.imshow(erf, cmap="magma", alpha=0.6, vmin=0, vmax=1,
-                  extent=(-0.5, size - 0.5, size - 0.5, -0.5))
-    ax_img.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False,
-                               edgecolor="tab:cyan", linewidth=2))
-    lo = min(-0.5, y0 - 0.5, x0 - 0.5) - 4
-    hi = max(size - 0.5, y1 + 0.5, x1 + 0.5) + 4
-    ax_img.set_xlim(lo, hi)
-    ax_img.set_ylim(hi, lo)
-    ax_img.set_facecolor("0.85")  # the padding region
-    ax_img.set_xticks([])
-    ax_img.set_yticks([])
-    row = state["row"]
-    ax_img.set_title(f"{row.name}: RF {row.rf}, jump {row.jump}", fontsize=9)
-    n = state["map_size"]
-    grid = np.zeros((n, n))
-    grid[state["unit"]] = 1
-    ax_map.imshow(grid, cmap="Blues", vmin=0, vmax=1.3)
-    ax_map.set_title(f"{n}x{n} map, unit {tuple(int(u) for u in state['unit'])}", fontsize=9)
-    ax_map.set_xticks([])
-    ax_map.set_yticks([])
-    return ax_img, ax_map
+    box = rf_box(row, unit)
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    half = max((row.rf - 1) / 2 * 1.15 + 2, 9.5)     # at least a 20-pixel neighbourhood
+    window = (centre[1] - half, centre[1] + half)
+    return dict(network=network, layer=layer, unit=unit, erf_mode=erf, rows=rows, row=row,
+                names=["input"] + list(names), box=box, centre=centre,
+                cone=rf_cone(layers, layer, unit[1]), sizes=[size] + [r.size for r in rows],
+                erf=effective_rf(network, layer, unit, erf), window=window, input_size=size,
+                map_size=n)
 
 
 def _image(size, name="astronaut"):
@@ -150,34 +183,38 @@ def _image(size, name="astronaut"):
 def rf_explorer(network="VGG16 (note 001)", image="astronaut"):
     """Pick a network, a layer and a unit; see the unit's receptive field on the image.
 
-    Controls (plain ipywidgets, common to 7 and 8): a ``Dropdown`` for the network and
-    ``IntSlider`` s for the layer and the unit's row and column.
+    Controls (plain ipywidgets, common to 7 and 8): ``Dropdown`` s for the network and the
+    ERF mode, ``IntSlider`` s for the layer (the first slider) and the unit's row and column.
 
     Returns
     -------
     ipywidgets.VBox
-        With attributes ``controls`` (dict of the widgets: ``network``, ``layer``, ``row``,
-        ``col``), ``state`` (a dict holding the latest :func:`rf_state` under ``"current"``),
-        ``axes`` (the two Axes drawn on) and ``output`` (the ``Output`` showing them as PNG).
+        With attributes ``controls`` (dict of the widgets: ``network``, ``erf``, ``layer``,
+        ``row``, ``col``), ``state`` (a dict holding the latest :func:`rf_state` under
+        ``"current"``), ``axes`` (the Axes drawn on) and ``output`` (the ``Output`` showing
+        them as PNG).
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
+    from ..plotting import figure_image
+
     check_choice("network", network, tuple(NETWORKS))
     net = widgets.Dropdown(options=list(NETWORKS), value=network, description="network")
+    erf = widgets.Dropdown(options=list(ERF_MODES), value=ERF_MODES[0], description="ERF")
     layer = widgets.IntSlider(min=0, max=1, value=0, description="layer", continuous_update=False)
     row = widgets.IntSlider(min=0, max=1, value=0, description="unit row", continuous_update=False)
     col = widgets.IntSlider(min=0, max=1, value=0, description="unit col", continuous_update=False)
     out = widgets.Output()
     holder = {}
     busy = {"on": False}
-    fig, axes = plt.subplots(1, 2, figsize=(7, 3.4), gridspec_kw=dict(width_ratios=[1.4, 1]))
+    fig, axes = rf_figure()
     plt.close(fig)  # drawn into the Output only, never shown by the cell itself
 
     def redraw(*_):
         if busy["on"]:
             return
-        state = rf_state(net.value, layer.value, (row.value, col.value))
+        state = rf_state(net.value, layer.value, (row.value, col.value), erf.value)
         holder["current"] = state
         draw_rf(state, _image(state["input_size"], image), axes)
         # Replace the Output's content through its state, not ``with out:`` (which needs a
@@ -205,37 +242,44 @@ def rf_explorer(network="VGG16 (note 001)", image="astronaut"):
 
     net.observe(set_layer_range, names="value")
     layer.observe(set_unit_range, names="value")
-    row.observe(redraw, names="value")
-    col.observe(redraw, names="value")
+    for w in (row, col, erf):
+        w.observe(redraw, names="value")
     set_layer_range()
-    box = widgets.VBox([widgets.HBox([net, layer]), widgets.HBox([row, col]), out])
-    box.controls = dict(network=net, layer=layer, row=row, col=col)
+    box = widgets.VBox([widgets.HBox([net, erf]), widgets.HBox([layer]),
+                        widgets.HBox([row, col]), out])
+    box.controls = dict(network=net, erf=erf, layer=layer, row=row, col=col)
     box.state = holder
     box.output = out
     box.axes = axes
     return box
 
 
-def rf_animation(network="VGG16 (note 001)", image="astronaut", dpi=60):
+def rf_animation(network="VGG16 (note 001)", image="astronaut", dpi=100, layers=None):
     """The static twin: the centre unit's receptive field at layer 1, 2, ... (one frame each).
+
+    Parameters
+    ----------
+    network, image : str
+    dpi : int
+        CSS pixels per inch of the player (see :func:`dlnotes.animation.animate`).
+    layers : sequence of int, optional
+        The layers to show (default: all of them, at most 30).
 
     Returns
     -------
     matplotlib.animation.FuncAnimation
         Pass it to :func:`dlnotes.animation.to_html`.
     """
-    import matplotlib.pyplot as plt
-
     from ..animation import animate
 
     check_choice("network", network, tuple(NETWORKS))
-    n_layers = len(NETWORKS[network][0])
-    states = [rf_state(network, i) for i in range(n_layers)]
+    layers = list(range(len(NETWORKS[network][0]))) if layers is None else list(layers)
+    states = [rf_state(network, i) for i in layers]
     img = _image(states[0]["input_size"], image)
-    fig, axes = plt.subplots(1, 2, figsize=(7, 3.4), gridspec_kw=dict(width_ratios=[1.4, 1]))
+    fig, axes = rf_figure()
 
     def frame(i):
         draw_rf(states[i], img, axes)
 
-    frame(n_layers - 1)
-    return animate(fig, frame, n_layers, interval=700, dpi=dpi)
+    frame(len(states) - 1)
+    return animate(fig, frame, len(states), interval=900, dpi=dpi)
