@@ -15,7 +15,7 @@ from ._validate import check_int, check_ndim, pair
 
 __all__ = [
     "conv_output_size", "conv_transpose_output_size", "same_padding",
-    "conv2d_naive", "conv2d", "im2col", "conv2d_matrix",
+    "conv2d_naive", "conv2d", "im2col", "conv2d_matrix", "conv_connections",
 ]
 
 
@@ -293,6 +293,50 @@ def conv2d_matrix(weight, input_shape, stride=1, padding=0, dilation=1):
     # column k of M is the response to the k-th unit input (convolution is linear)
     return conv2d(eye, weight, stride=stride, padding=padding, dilation=dilation).reshape(
         c_in * h * w, -1).T
+
+
+def conv_connections(in_channels, out_channels, kernel_size, output_size, groups=1, bias=True):
+    """Connections of a convolution layer: weighted inputs of every output value, plus its bias.
+
+    .. math::
+        H_\\text{out} W_\\text{out} C_\\text{out} \\left(\\frac{C_\\text{in}}{g} k_H k_W + 1\\right)
+
+    This is LeCun et al.'s count ("Gradient-based learning applied to document
+    recognition", 1998, §II.B: C1 has 156 parameters and 122,304 connections): each of the
+    ``H_out·W_out·C_out`` output values is connected to ``(C_in/g)·kH·kW`` inputs through
+    a weight and to its bias.  Unlike the parameter count it grows with the output size,
+    because the same weights are shared by every position.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    output_size : int or (int, int)
+        ``(H_out, W_out)`` (:func:`conv_output_size`).
+    groups : int
+    bias : bool
+        Count the bias connection (``+1``) of every output value.
+
+    Returns
+    -------
+    int
+        With ``bias=False`` this is the number of multiplications (multiply-adds) of one
+        forward pass of one image.
+
+    Raises
+    ------
+    ValueError
+        If the channels are not divisible by ``groups``.
+    """
+    c_in = check_int("in_channels", in_channels, 1)
+    c_out = check_int("out_channels", out_channels, 1)
+    g = check_int("groups", groups, 1)
+    if c_in % g or c_out % g:
+        raise ValueError(f"in_channels={c_in} and out_channels={c_out} must both be divisible "
+                         f"by groups={g}")
+    kh, kw = pair("kernel_size", kernel_size, 1)
+    ho, wo = pair("output_size", output_size, 1)
+    return ho * wo * c_out * ((c_in // g) * kh * kw + (1 if bias else 0))
 
 
 # Variants written in their own modules, exported here so that readers find every

@@ -224,3 +224,42 @@ def test_conv2d_matrix_rejects_mismatched_shapes():
         conv.conv2d_matrix(np.ones((1, 1, 3, 3)), (5, 5))
     with pytest.raises(ValueError, match="2 input channels but input_shape has 3"):
         conv.conv2d_matrix(np.ones((1, 2, 3, 3)), (3, 5, 5))
+
+
+# --- connections (note 003's 连接数) ----------------------------------------------------
+
+def test_conv_connections_lenet_c1_and_c3_full():
+    # LeCun et al. 1998, section II.B: C1 (1 -> 6 maps, 5x5, 28x28 output): 122,304 connections
+    assert conv.conv_connections(1, 6, 5, 28) == 122_304
+    assert conv.conv_connections(1, 6, 5, 28, bias=False) == conv.conv_macs(1, 6, 5, 28)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cfg=conv_configs(max_hw=7))
+def test_conv_connections_counts_what_torch_multiplies(cfg):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x, w, _, kw = make(cfg)
+    ho, wo = (conv.conv_output_size(n, k, s, p, d) for n, k, s, p, d in zip(
+        cfg["hw"], cfg["k"], cfg["stride"], cfg["padding"], cfg["dilation"]))
+    with FlopCounterMode(display=False) as counter:
+        F.conv2d(torch.from_numpy(x[:1]), torch.from_numpy(w), **kw)
+    # torch counts 2 FLOPs (a multiply and an add) per weighted connection
+    weighted = conv.conv_connections(cfg["c_in"], cfg["c_out"], cfg["k"], (ho, wo), cfg["groups"],
+                                     bias=False)
+    assert 2 * weighted == counter.get_total_flops()
+    assert conv.conv_connections(cfg["c_in"], cfg["c_out"], cfg["k"], (ho, wo), cfg["groups"]) == \
+        weighted + ho * wo * cfg["c_out"]
+
+
+def test_conv_connections_without_padding_are_the_matrix_entries():
+    # no padding: every weighted connection is a non-zero entry of the convolution matrix
+    w = np.random.default_rng(4).uniform(1, 2, size=(4, 3, 3, 2))
+    m = conv.conv2d_matrix(w, (3, 7, 6), stride=(2, 1))
+    ho, wo = conv.conv_output_size(7, 3, 2), conv.conv_output_size(6, 2, 1)
+    assert np.count_nonzero(m) == conv.conv_connections(3, 4, (3, 2), (ho, wo), bias=False)
+
+
+def test_conv_connections_rejects_bad_groups():
+    with pytest.raises(ValueError, match="divisible by groups=2"):
+        conv.conv_connections(3, 4, 3, 5, groups=2)
