@@ -12,14 +12,21 @@ import numpy as np
 from ._validate import check_choice, check_int, check_ndim, pair
 
 __all__ = ["BLOCK_NORMS", "gradients", "cell_histograms", "normalize_blocks", "hog",
-           "draw_hog", "hog_opencv_style", "opencv_hog", "skimage_to_opencv_order",
-           "compare_with_opencv"]
+           "draw_hog", "hog_opencv_style", "import_cv2_hog", "opencv_hog",
+           "skimage_to_opencv_order", "compare_with_opencv"]
+
+#: what to install for ``cv2.HOGDescriptor`` (OpenCV 5's plain wheels lack it)
+OPENCV_HOG_PACKAGE = "opencv-contrib-python-headless"
 
 BLOCK_NORMS = ("L1", "L1-sqrt", "L2", "L2-Hys")
 
 
 def gradients(image):
-    """Centred differences ``I[r+1] - I[r-1]`` along rows and columns, zero on the border.
+    """Centred differences ``I[r+1] - I[r-1]`` along rows and columns, as scikit-image.
+
+    On the border only the component *normal* to it is zero: ``g_row`` on the first and
+    last rows, ``g_col`` on the first and last columns (``g_col`` of the top row is a
+    normal centred difference).
 
     Parameters
     ----------
@@ -169,7 +176,8 @@ def hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3, 3),
     return blocks.ravel() if feature_vector else blocks
 
 
-def draw_hog(hist, pixels_per_cell=(8, 8), ax=None, image=None, color="yellow", scale=1.0):
+def draw_hog(hist, pixels_per_cell=(8, 8), ax=None, image=None, color="yellow", scale=1.0,
+             linewidth=1.0):
     """Draw cell histograms as "stars": per bin a segment perpendicular to its mean gradient.
 
     A gradient at angle θ belongs to an edge running at θ + 90°, so each segment shows the
@@ -182,7 +190,12 @@ def draw_hog(hist, pixels_per_cell=(8, 8), ax=None, image=None, color="yellow", 
     pixels_per_cell : (int, int)
     ax : matplotlib Axes, optional
     image : ndarray, optional
-        Drawn underneath in grey.
+        Drawn underneath in grey (half transparent); without it the background is black.
+    color : matplotlib colour
+    scale : float
+        Length of the largest segment, in cells.
+    linewidth : float
+        Segment width in points (thicker lines read better on a small figure).
 
     Returns
     -------
@@ -213,7 +226,8 @@ def draw_hog(hist, pixels_per_cell=(8, 8), ax=None, image=None, color="yellow", 
     y0 = cy[:, None, None] - dy
     y1 = cy[:, None, None] + dy
     segments = np.stack([np.stack([x0, y0], -1), np.stack([x1, y1], -1)], -2).reshape(-1, 2, 2)
-    ax.add_collection(LineCollection(segments, colors=color, linewidths=1.0))
+    ax.add_collection(LineCollection(segments, colors=color, linewidths=linewidth,
+                                     capstyle="round"))
     ax.set_axis_off()
     return ax
 
@@ -244,7 +258,8 @@ def hog_opencv_style(image, cell=8, block=2, orientations=9, gamma=True, win_sig
                      l2hys_threshold=0.2, fast_atan2=True, interpolate=True):
     """OpenCV's ``HOGDescriptor::compute`` algorithm for one window covering the image, in NumPy.
 
-    What OpenCV (``modules/objdetect/src/hog.cpp``, 2.x-4.x) does differently from
+    What OpenCV (``modules/objdetect/src/hog.cpp`` in 2.x-4.x; the contrib module
+    ``xobjdetect`` in 5.x) does differently from
     scikit-image: intensities are on the 0-255 scale and optionally square-rooted
     (``gammaCorrection``); each pixel splits its vote linearly between the two nearest
     orientation bins (bin centres at ``(k + 1/2)·180°/n``) and bilinearly between the
@@ -278,12 +293,13 @@ def hog_opencv_style(image, cell=8, block=2, orientations=9, gamma=True, win_sig
 
     Notes
     -----
-    Checked against ``cv2.HOGDescriptor.compute`` (OpenCV 4.14, see :func:`opencv_hog`): equal
-    to 2e-6 absolute on photos and random configurations, float32 rounding (OpenCV computes
-    in float32, we in float64).  That needs OpenCV's polynomial ``fastAtan2`` (error up to
+    Checked against ``cv2.HOGDescriptor.compute`` (OpenCV 4.14 and 5.1, see
+    :func:`opencv_hog`): equal to 2e-6 absolute on photos and random configurations, float32
+    rounding (OpenCV computes in float32, we in float64).  That needs OpenCV's polynomial ``fastAtan2`` (error up to
     0.01°); with the exact ``np.arctan2`` (``fast_atan2=False``) the descriptors differ by
     up to ~4e-4, because the angle error moves part of a vote between two bins.
-    OpenCV 5 moved ``HOGDescriptor`` to the contrib module ``xobjdetect``.
+    Dalal & Triggs' own Gaussian window has σ = half the block width (8 px for 16-px
+    blocks); OpenCV's default, used here, is a quarter (4 px).
     """
     image = check_ndim("image", image, 2, "grey H×W")
     h, w = image.shape[0] // cell * cell, image.shape[1] // cell * cell
@@ -342,6 +358,33 @@ def skimage_to_opencv_order(blocks):
     return np.asarray(blocks).transpose(1, 0, 3, 2, 4).ravel()
 
 
+def import_cv2_hog():
+    """Import OpenCV and check that it has ``cv2.HOGDescriptor``; return the ``cv2`` module.
+
+    OpenCV 4.x has ``HOGDescriptor`` in every wheel; OpenCV 5 moved it to the contrib module
+    ``xobjdetect``, so only the *contrib* wheels (``opencv-contrib-python-headless``, as on
+    Colab) have it, and the plain ``opencv-python(-headless)`` 5.x wheels do not.
+
+    Raises
+    ------
+    ImportError
+        If OpenCV is missing, or is a build without ``HOGDescriptor``; the message says
+        what to install.
+    """
+    hint = (f"pip install '{OPENCV_HOG_PACKAGE}>=4.8' (uninstall opencv-python and "
+            f"opencv-python-headless first: they provide the same cv2 module)")
+    try:
+        import cv2
+    except ImportError as err:
+        raise ImportError(f"OpenCV is not installed; cv2.HOGDescriptor needs {hint}") from err
+    if not hasattr(cv2, "HOGDescriptor"):
+        version = getattr(cv2, "__version__", "?")
+        raise ImportError(f"OpenCV {version} has no cv2.HOGDescriptor (OpenCV 5 moved it to the "
+                          f"contrib module xobjdetect, which the plain opencv-python wheels lack): "
+                          f"{hint}")
+    return cv2
+
+
 def opencv_hog(image, cell=8, block=2, orientations=9, gamma=True, win_sigma=None):
     """``cv2.HOGDescriptor.compute`` on one window covering the image (cropped to whole cells).
 
@@ -362,27 +405,20 @@ def opencv_hog(image, cell=8, block=2, orientations=9, gamma=True, win_sigma=Non
     ------
     ValueError
         If the image is smaller than one block, or ``block**2 * orientations < 4`` (which
-        makes OpenCV 4.x segfault).
+        makes ``cv2.HOGDescriptor.compute`` segfault in OpenCV 4.14, 5.0 and 5.1).
     ImportError
-        If OpenCV is missing or has no ``HOGDescriptor`` (OpenCV 5 moved it to the contrib
-        module ``xobjdetect``); install ``opencv-python-headless>=4.8,<5``.
+        If OpenCV is missing or has no ``HOGDescriptor`` (:func:`import_cv2_hog`).
     """
     image = check_ndim("image", image, 2, "grey H×W")
-    try:
-        import cv2
-    except ImportError as err:
-        raise ImportError("opencv_hog needs OpenCV 4.x: pip install 'opencv-python-headless>=4.8,<5'"
-                          ) from err
-    if not hasattr(cv2, "HOGDescriptor"):
-        raise ImportError(f"OpenCV {cv2.__version__} has no cv2.HOGDescriptor (OpenCV 5 moved it to "
-                          f"the contrib module xobjdetect); install 'opencv-python-headless>=4.8,<5'")
+    cv2 = import_cv2_hog()
     h, w = image.shape[0] // cell * cell, image.shape[1] // cell * cell
     if h < block * cell or w < block * cell:
         raise ValueError(f"image {image.shape[0]}×{image.shape[1]} is smaller than one block "
                          f"({block * cell}×{block * cell} pixels)")
     if block * block * orientations < 4:
-        # OpenCV 4.x's vectorised block normalisation reads 4 floats at a time: with fewer
-        # than 4 numbers per block (e.g. 1×1-cell blocks, 2 or 3 bins) the process segfaults
+        # OpenCV's vectorised block normalisation reads 4 floats at a time: with fewer than 4
+        # numbers per block (e.g. 1×1-cell blocks, 2 or 3 bins) the process segfaults
+        # (4.14, 5.0, 5.1; tests/test_hog.py checks it in a subprocess)
         raise ValueError(f"cv2.HOGDescriptor crashes when block*block*orientations < 4; got "
                          f"block={block}, orientations={orientations} "
                          f"({block * block * orientations} numbers per block): use more bins")
@@ -395,32 +431,54 @@ def opencv_hog(image, cell=8, block=2, orientations=9, gamma=True, win_sigma=Non
     return descriptor.compute(u8).ravel().astype(np.float64)
 
 
-def compare_with_opencv(image, cell=8, block=2, orientations=9):
+def compare_with_opencv(image, cell=8, block=2, orientations=9, numpy_rows=True):
     """How far apart scikit-image's HOG and OpenCV's ``cv2.HOGDescriptor`` are on one window.
 
     :func:`hog` (= ``skimage.feature.hog``; L2-Hys, same cells and blocks, reordered to
     OpenCV's layout) against :func:`opencv_hog`, first each with its defaults, then
     matching OpenCV's switches: gamma on both, gamma off on both, and gamma off with a
-    huge window σ (≈ no Gaussian window).  Trilinear voting and OpenCV's L2-Hys constants
-    have no switch, so they remain in the last row.
+    huge window σ (≈ no Gaussian window).  OpenCV has no switch for trilinear voting, so
+    the last two rows use :func:`hog_opencv_style` (equal to ``cv2`` to float32 rounding)
+    with voting off: once with the window kept, once without it.  Removing each of the two
+    on its own shows what each contributes, independently of the order.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W), values in [0, 1]
+    cell, block, orientations : int
+    numpy_rows : bool
+        Add the two rows without trilinear voting (computed in NumPy).
 
     Returns
     -------
     dict
-        setting -> (cosine similarity, relative L2 error ``‖sk − cv‖ / ‖cv‖``).
+        setting -> (cosine similarity, relative L2 error ``‖sk − cv‖ / ‖cv‖``), in the order
+        defaults, gamma on both, gamma off on both, no window, [no voting, neither].
     """
     image = check_ndim("image", image, 2, "grey H×W")
     h, w = image.shape[0] // cell * cell, image.shape[1] // cell * cell
     quantised = np.clip(np.round(image[:h, :w] * 255), 0, 255) / 255.0   # the same pixels for both
+
+    def measure(ours, ref):
+        cos = float(ours @ ref / (np.linalg.norm(ours) * np.linalg.norm(ref)))
+        return cos, float(np.linalg.norm(ours - ref) / np.linalg.norm(ref))
+
+    def sk(gamma):
+        return skimage_to_opencv_order(hog(quantised, orientations, cell, block, "L2-Hys",
+                                           transform_sqrt=gamma, feature_vector=False))
+
     rows = {}
-    settings = [("each with its defaults (gamma only in OpenCV)", False, True, None),
+    settings = [("defaults (gamma only in OpenCV)", False, True, None),
                 ("gamma on both", True, True, None),
                 ("gamma off on both", False, False, None),
-                ("gamma off, winSigma=1e6 (≈ no window)", False, False, 1e6)]
+                ("gamma off, no window (winSigma=1e6)", False, False, 1e6)]
     for name, sk_gamma, cv_gamma, sigma in settings:
-        ours = skimage_to_opencv_order(hog(quantised, orientations, cell, block, "L2-Hys",
-                                           transform_sqrt=sk_gamma, feature_vector=False))
-        ref = opencv_hog(quantised, cell, block, orientations, cv_gamma, sigma)
-        cos = float(ours @ ref / (np.linalg.norm(ours) * np.linalg.norm(ref)))
-        rows[name] = (cos, float(np.linalg.norm(ours - ref) / np.linalg.norm(ref)))
+        rows[name] = measure(sk(sk_gamma), opencv_hog(quantised, cell, block, orientations,
+                                                      cv_gamma, sigma))
+    if numpy_rows:
+        for name, sigma in (("gamma off, no trilinear voting (NumPy)", None),
+                            ("gamma off, neither (NumPy)", 1e6)):
+            rows[name] = measure(sk(False), hog_opencv_style(quantised, cell, block, orientations,
+                                                             gamma=False, win_sigma=sigma,
+                                                             interpolate=False))
     return rows

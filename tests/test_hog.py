@@ -120,19 +120,48 @@ def test_fast_atan2_is_within_a_hundredth_of_a_degree():
 
 def test_draw_hog_draws_one_segment_per_bin():
     hist = H.cell_histograms(*H.gradients(load_image("camera", gray=True, size=32)), 9, (8, 8))
-    ax = H.draw_hog(hist, (8, 8))
-    assert len(ax.collections[0].get_segments()) == 4 * 4 * 9
+    ax = H.draw_hog(hist, (8, 8), linewidth=2.5)
+    segments = ax.collections[0].get_segments()
+    assert len(segments) == 4 * 4 * 9
+    assert ax.collections[0].get_linewidths()[0] == 2.5
+    # the longest segment spans one cell (scale=1) and lies along the edge, not the gradient
+    lengths = [np.hypot(*(b - a)) for a, b in segments]
+    assert max(lengths) == pytest.approx(8)
     plt.close("all")
+
+
+def test_gradients_zero_only_the_normal_component_on_the_border():
+    img = np.random.default_rng(0).random((6, 7))
+    g_row, g_col = H.gradients(img)
+    assert np.all(g_row[[0, -1]] == 0) and np.all(g_col[:, [0, -1]] == 0)
+    np.testing.assert_array_equal(g_col[0, 1:-1], img[0, 2:] - img[0, :-2])   # top row: g_x kept
+    np.testing.assert_array_equal(g_row[1:-1, 0], img[2:, 0] - img[:-2, 0])   # left column: g_y kept
+    # scikit-image's own gradient (private helper of skimage.feature.hog) is the same
+    from skimage.feature._hog import _hog_channel_gradient
+    sk_row, sk_col = _hog_channel_gradient(img)
+    np.testing.assert_array_equal(g_row, sk_row)
+    np.testing.assert_array_equal(g_col, sk_col)
+
+
+def test_angles_run_clockwise_on_screen():
+    # rows grow downwards: a gradient pointing up-right on screen (g_row < 0, g_col > 0)
+    # has atan2(g_row, g_col) = -45°, i.e. 135° unsigned -> bin 6 (120-140°) of 9
+    img = np.add.outer(-np.arange(16.0), np.arange(16.0))     # brighter up and to the right
+    g_row, g_col = H.gradients(img)
+    assert g_row[8, 8] < 0 and g_col[8, 8] > 0
+    hist = H.cell_histograms(g_row, g_col, 9, (8, 8))
+    assert np.argmax(hist[1, 1]) == 6
 
 
 try:
     import cv2
-except ImportError:                         # the book extra requires opencv-python-headless<5
+except ImportError:                         # the book extra requires opencv-contrib-python-headless
     cv2 = None
 needs_hogdescriptor = pytest.mark.skipif(
     not hasattr(cv2, "HOGDescriptor"),
-    reason="cv2.HOGDescriptor is missing: OpenCV is not installed or is 5.x, which moved it to "
-           "the contrib module xobjdetect; install opencv-python-headless>=4.8,<5")
+    reason="cv2.HOGDescriptor is missing: OpenCV is not installed, or is a plain 5.x wheel "
+           "(OpenCV 5 moved it to the contrib module xobjdetect); install "
+           "opencv-contrib-python-headless>=4.8")
 
 # OpenCV computes in float32 (angles, magnitudes, Gaussian weights, sums over 16×16 pixels):
 # measured max |difference| 1.7e-6 on photos (values <= ~0.3), so 5e-6 is a few float32 ulps
@@ -186,11 +215,68 @@ def test_the_remaining_gap_is_opencvs_fast_atan2():
 
 @needs_hogdescriptor
 def test_skimage_and_cv2_are_similar_but_not_equal():
-    rows = H.compare_with_opencv(load_image("camera", gray=True, size=128))
+    rows = H.compare_with_opencv(load_image("camera", gray=True, size=128), numpy_rows=False)
+    assert len(rows) == 4
     cos = [c for c, _ in rows.values()]
     rel = [r for _, r in rows.values()]
     assert all(0.85 < c < 0.99 for c in cos) and all(0.1 < r < 0.6 for r in rel)
     assert cos[-1] > cos[0] and rel[-1] < rel[0]   # matching OpenCV's switches brings them closer
+
+
+@needs_hogdescriptor
+@pytest.mark.parametrize("name, size", [("camera", 128), ("astronaut", (128, 64)),
+                                        ("coins", (96, 128))])
+def test_window_and_trilinear_voting_each_explain_about_half_of_the_gap(name, size):
+    rows = list(H.compare_with_opencv(load_image(name, gray=True, size=size)).values())
+    gap = [1 - c for c, _ in rows]          # defaults, gamma on, gamma off, no window, no voting, neither
+    for single in (gap[3], gap[4]):         # one switch removed, the other kept
+        assert 0.3 < 1 - single / gap[2] < 0.7
+    assert gap[5] < 0.02 * gap[2]           # both removed: only L2-Hys constants and fastAtan2 left
+
+
+def test_missing_hogdescriptor_gives_a_clear_error(monkeypatch):
+    import sys
+    import types
+
+    plain = types.ModuleType("cv2")          # like opencv-python-headless 5.x: no HOGDescriptor
+    plain.__version__ = "5.1.0"
+    monkeypatch.setitem(sys.modules, "cv2", plain)
+    for call in (H.import_cv2_hog, lambda: H.opencv_hog(np.zeros((32, 32))),
+                 lambda: H.compare_with_opencv(np.zeros((32, 32)))):
+        with pytest.raises(ImportError, match="OpenCV 5.1.0 has no cv2.HOGDescriptor.*"
+                                              "pip install 'opencv-contrib-python-headless"):
+            call()
+    monkeypatch.setitem(sys.modules, "cv2", None)     # not installed: import fails
+    with pytest.raises(ImportError, match="OpenCV is not installed.*opencv-contrib-python-headless"):
+        H.import_cv2_hog()
+
+
+_CRASH = """
+import numpy as np, cv2
+d = cv2.HOGDescriptor((32, 32), ({side}, {side}), (8, 8), (8, 8), {bins}, 1, -1, 0, 0.2, True)
+print(d.compute(np.zeros((32, 32), np.uint8)).size)
+"""
+
+
+@needs_hogdescriptor
+@pytest.mark.parametrize("block, bins, crashes", [(1, 1, True), (1, 3, True), (1, 4, False),
+                                                  (2, 1, False)])
+def test_the_segfault_guard_is_still_needed(block, bins, crashes):
+    # OpenCV 4.14, 5.0 and 5.1 segfault with fewer than 4 numbers per block; run it in a child
+    # process so the crash cannot take pytest down.  If a new OpenCV stops crashing, this test
+    # says so, and opencv_hog's guard can be relaxed for that version.
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _CRASH.format(side=8 * block, bins=bins)],
+                         capture_output=True, text=True, timeout=120)
+    if crashes:
+        assert run.returncode != 0, f"OpenCV {cv2.__version__} no longer crashes: {run.stdout}"
+        with pytest.raises(ValueError, match="crashes when block"):
+            H.opencv_hog(np.zeros((32, 32)), cell=8, block=block, orientations=bins)
+    else:
+        assert run.returncode == 0, run.stderr
+        assert H.opencv_hog(np.zeros((32, 32)), 8, block, bins).size == int(run.stdout)
 
 
 @needs_hogdescriptor
@@ -199,7 +285,7 @@ def test_opencv_hog_bad_input():
         H.opencv_hog(np.zeros((15, 40)))
     with pytest.raises(ValueError, match="image must be a 2-D array"):
         H.opencv_hog(np.zeros((32, 32, 3)))
-    # cv2.HOGDescriptor segfaults (OpenCV 4.14) with fewer than 4 numbers per block; we refuse
+    # cv2.HOGDescriptor segfaults (OpenCV 4.14, 5.x) with fewer than 4 numbers per block; we refuse
     with pytest.raises(ValueError, match="crashes when block\\*block\\*orientations < 4"):
         H.opencv_hog(np.zeros((32, 32)), cell=8, block=1, orientations=3)
     H.opencv_hog(np.zeros((32, 32)), cell=8, block=1, orientations=4)   # 4 is fine
