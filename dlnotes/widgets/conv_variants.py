@@ -193,5 +193,5 @@ def kernel_reads_animation(frames=None, dpi=100):
 
     frames = list(range(0, 25, 3)) if frames is None else list(frames)
     fig, axes = plt.subplots(2, 3, figsize=(7.8, 4.6), gridspec_kw=dict(height_ratios=[9, 7]))
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.94, bottom=0.01, wspace=0.08, hspace=0.12)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.94, bottom=0.01, wspace=0.08, hspace=0.2)
     return to_html(animate(fig, lambda f: draw_kernel_reads(f, axes), frames, interval=800, dpi=dpi))
