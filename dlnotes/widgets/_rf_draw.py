@@ -23,6 +23,9 @@ BOX = "tab:cyan"
 CONE = "tab:blue"
 UNIT = "tab:red"
 ERF_CMAP = "magma"
+# the table's bold cells name the one family that has a bold face (the CJK fallback has none,
+# and matplotlib would warn on stderr about it)
+_BOLD_FAMILY = "DejaVu Sans"
 
 
 def rf_figure():
@@ -119,14 +122,16 @@ def _draw_table(ax, state):
               ("0.55", "normal", lambda i: i > current)]
     for c, (col, x) in enumerate(zip(cols, xs)):
         ha = "left" if c == 0 else "right"
-        ax.text(x, 1 - 0.5 * h, col, ha=ha, va="center", fontsize=FONT, fontweight="bold")
+        ax.text(x, 1 - 0.5 * h, col, ha=ha, va="center", fontsize=FONT, fontweight="bold",
+                fontfamily=_BOLD_FAMILY)
         for color, weight, keep in styles:
             lines = [(v if c == 0 else _fmt(v)) if keep(i) else " "
                      for i, v in enumerate(row[c] for row in table)]
             # the block centred on the rows' centre; the line spacing makes each line one
             # row high
             ax.text(x, 1 - h - len(rows) * h / 2, "\n".join(lines), ha=ha, va="center", fontsize=FONT,
-                    color=color, fontweight=weight, linespacing=_linespacing(ax, h))
+                    color=color, fontweight=weight, linespacing=_linespacing(ax, h),
+                    fontfamily=_BOLD_FAMILY)
 
 
 def _linespacing(ax, h):
