@@ -9,7 +9,8 @@ them.  Two boolean-mask conventions exist in torch and both are mirrored here:
   ``nn.MultiheadAttention``'s ``attn_mask`` and ``key_padding_mask``).
 
 The non-local family (non-local block, CGNL, cross-layer non-local) lives in
-``_nonlocal.py`` and is re-exported here.
+``_nonlocal.py``, the drawing (attention overlays, block diagrams) in ``_attention_plot.py``;
+both are re-exported here.
 """
 from __future__ import annotations
 
@@ -19,16 +20,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ._attention_plot import attention_block_shapes, draw_attention_block, overlay_attention  # noqa: F401
 from ._nonlocal import (CGNLBlock, CrossLayerNonLocal, NonLocalBlock, cgnl_dot_product,  # noqa: F401
                         cgnl_dot_product_naive, non_local_attention)
 from ._validate import check_int
 
 __all__ = [
     "attention_weights", "scaled_dot_product_attention", "causal_mask", "padding_mask",
-    "multi_head_attention", "se_weights", "channel_attention", "spatial_attention",
+    "multi_head_attention", "se_weights", "channel_attention", "channel_pool", "spatial_attention",
     "SEBlock", "ChannelAttention", "SpatialAttention", "CBAM",
     "non_local_attention", "NonLocalBlock", "cgnl_dot_product", "cgnl_dot_product_naive",
     "CGNLBlock", "CrossLayerNonLocal", "attention_costs", "overlay_attention",
+    "attention_block_shapes", "draw_attention_block",
 ]
 
 
@@ -240,6 +243,16 @@ def channel_attention(x, fc1_weight, fc1_bias, fc2_weight, fc2_bias):
     return torch.sigmoid(mlp(avg) + mlp(mx))[:, :, None, None]     # (N, C, 1, 1)
 
 
+def channel_pool(x):
+    """CBAM's channel pooling ``[AvgPool_c(x); MaxPool_c(x)]``: ``(N, C, H, W) -> (N, 2, H, W)``.
+
+    Mean first, then max, as in eq. 3 of the paper (the official code's ``ChannelPool``
+    stacks max first; the order only permutes the two input channels of the 7×7 conv).
+    """
+    _check_tensor("x", x, 4)
+    return torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)  # (N, 2, H, W)
+
+
 def spatial_attention(x, weight, bias=None):
     """CBAM spatial attention ``σ(f^{k×k}([AvgPool_c(x); MaxPool_c(x)]))``.
 
@@ -258,7 +271,7 @@ def spatial_attention(x, weight, bias=None):
     Woo et al. 2018 (arXiv:1807.06521), eq. 3: a 7×7 convolution (their Table 3 finds
     7×7 better than 3×3), with "same" padding ``k // 2``.
     """
-    pooled = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)  # (N, 2, H, W)
+    pooled = channel_pool(x)                                       # (N, 2, H, W)
     return torch.sigmoid(F.conv2d(pooled, weight, bias, padding=weight.shape[-1] // 2))  # (N, 1, H, W)
 
 
@@ -307,31 +320,49 @@ class ChannelAttention(nn.Module):
 class SpatialAttention(nn.Module):
     """CBAM spatial attention map ``M_s``: ``(N, C, H, W) -> (N, 1, H, W)`` in [0, 1].
 
-    The convolution has no bias (eq. 3 of the paper has none; the official code follows
-    it with a BatchNorm, omitted here).
+    Parameters
+    ----------
+    kernel_size : int
+        Odd side of the convolution over the 2 pooled channels (7 in the paper).
+    batch_norm : bool
+        Put a one-channel ``BatchNorm2d`` between the convolution and the sigmoid, as the
+        official code does (``BasicConv(2, 1, 7, relu=False)``: ``eps=1e-5, momentum=0.01``).
+        Eq. 3 of the paper has none, hence the default False (then :func:`spatial_attention`).
+
+    Notes
+    -----
+    The convolution has no bias, in both the paper and the official code.  Without the BN a
+    trained gate may saturate at 1 everywhere (chapter 11 shows it on the digits); with it the
+    map's pre-activations are standardised over the batch and positions before the sigmoid.
     """
 
-    def __init__(self, kernel_size=7):
+    def __init__(self, kernel_size=7, batch_norm=False):
         super().__init__()
         k = check_int("kernel_size", kernel_size, 1)
         if k % 2 == 0:
             raise ValueError(f"kernel_size must be odd so the map keeps its size, got {k}")
+        if not isinstance(batch_norm, bool):
+            raise TypeError(f"batch_norm must be True or False, got {batch_norm!r}")
         self.conv = nn.Conv2d(2, 1, k, padding=k // 2, bias=False)
+        self.bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.01) if batch_norm else None
 
     def forward(self, x):
-        return spatial_attention(x, self.conv.weight, self.conv.bias)
+        if self.bn is None:
+            return spatial_attention(x, self.conv.weight, self.conv.bias)
+        return torch.sigmoid(self.bn(self.conv(channel_pool(x))))  # (N, 1, H, W)
 
 
 class CBAM(nn.Module):
     """Convolutional block attention module: ``F' = M_c(F)·F``, then ``F'' = M_s(F')·F'``.
 
     Woo et al. 2018 (arXiv:1807.06521), eq. 1 (channel first, then spatial).
+    ``batch_norm`` is passed to :class:`SpatialAttention`.
     """
 
-    def __init__(self, channels, reduction=16, kernel_size=7):
+    def __init__(self, channels, reduction=16, kernel_size=7, batch_norm=False):
         super().__init__()
         self.channel = ChannelAttention(channels, reduction)
-        self.spatial = SpatialAttention(kernel_size)
+        self.spatial = SpatialAttention(kernel_size, batch_norm)
 
     def forward(self, x):
         x = x * self.channel(x)                                    # (N, C, H, W)
@@ -368,27 +399,3 @@ def attention_costs(channels, height, width, reduction=16, kernel_size=7, groups
     return {"SE": se, "ChannelAttention": ca, "SpatialAttention": sa,
             "CBAM": {"params": ca["params"] + sa["params"], "macs": ca["macs"] + sa["macs"]},
             "NonLocal": nl, "CGNL": cg}
-
-
-def overlay_attention(image, attention, ax=None, title=None, alpha=0.5, cmap="jet"):
-    """Draw an ``(H, W)`` attention map (any size) over an ``(H, W[, 3])`` image.
-
-    The map is stretched to the image with nearest-neighbour blocks.  Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    image = np.asarray(image)
-    att = np.asarray(attention, dtype=float)
-    if att.ndim != 2:
-        raise ValueError(f"attention must be 2-D (H, W), got shape {att.shape}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(3, 3))
-    h, w = image.shape[:2]
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
-    ax.imshow(att, cmap=cmap, alpha=alpha, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
-              interpolation="nearest")
-    ax.set_axis_off()
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax

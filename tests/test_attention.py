@@ -14,6 +14,7 @@ import torch.nn.functional as F  # noqa: E402
 import torchvision  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from torch.overrides import TorchFunctionMode  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from dlnotes import attention as A  # noqa: E402
@@ -331,3 +332,166 @@ def test_scaling_keeps_score_variance_at_one():
         scores = (q * k).sum(-1)
         assert abs(scores.var().item() / d - 1) < 0.1
         assert abs((scores / math.sqrt(d)).var().item() - 1) < 0.1
+
+
+# ----------------------------------------------------------------- CBAM with the official BN
+class _OfficialChannelPool(nn.Module):
+    """Jongchan/attention-module, MODELS/cbam.py (the CBAM authors' code): max first, then mean."""
+
+    def forward(self, x):
+        return torch.cat((torch.max(x, 1)[0].unsqueeze(1), torch.mean(x, 1).unsqueeze(1)), dim=1)
+
+
+class _OfficialSpatialGate(nn.Module):
+    """The same file's ``SpatialGate``: ``BasicConv(2, 1, 7, padding=3, relu=False)`` (conv, BN), σ."""
+
+    def __init__(self, kernel_size=7):
+        super().__init__()
+        self.compress = _OfficialChannelPool()
+        self.conv = nn.Conv2d(2, 1, kernel_size, stride=1, padding=(kernel_size - 1) // 2, bias=False)
+        self.bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.01, affine=True)
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.bn(self.conv(self.compress(x))))
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(2, 3), c=st.integers(1, 6), h=st.integers(1, 6), w=st.integers(1, 6),
+       k=st.sampled_from([1, 3, 7]), seed=st.integers(0, 10**6))
+def test_spatial_attention_with_batch_norm_matches_official_code(n, c, h, w, k, seed):
+    gen = torch.Generator().manual_seed(seed)
+    ours = A.SpatialAttention(k, batch_norm=True).double()
+    ref = _OfficialSpatialGate(k).double()
+    with torch.no_grad():
+        ours.conv.weight.copy_(randn(gen, 1, 2, k, k))
+        ref.conv.weight.copy_(ours.conv.weight.flip(1))            # official pools max first
+        for bn in (ours.bn, ref.bn):
+            bn.weight.fill_(1.7)
+            bn.bias.fill_(-0.3)
+    for step in range(3):                                          # training mode, running stats move
+        x = randn(gen, n, c, h, w)
+        torch.testing.assert_close(x * ours(x), ref(x), **TOL)
+    torch.testing.assert_close(ours.bn.running_mean, ref.bn.running_mean, **TOL)
+    torch.testing.assert_close(ours.bn.running_var, ref.bn.running_var, **TOL)
+    ours.eval(), ref.eval()
+    x = randn(gen, n, c, h, w)
+    torch.testing.assert_close(x * ours(x), ref(x), **TOL)
+    torch.testing.assert_close(A.channel_pool(x), _OfficialChannelPool()(x).flip(1), **TOL)
+
+
+def test_cbam_batch_norm_is_off_by_default_and_is_passed_on():
+    assert A.SpatialAttention(7).bn is None and A.CBAM(8, 2).spatial.bn is None
+    cbam = A.CBAM(8, 2, 7, batch_norm=True).double()
+    assert cbam.spatial.bn.momentum == 0.01 and cbam.spatial.bn.eps == 1e-5
+    x = torch.randn(3, 8, 5, 4, dtype=D)
+    xc = x * cbam.channel(x)
+    torch.testing.assert_close(cbam(x), xc * torch.sigmoid(cbam.spatial.bn(cbam.spatial.conv(A.channel_pool(xc)))),
+                               **TOL)
+    with pytest.raises(TypeError, match="batch_norm must be True or False"):
+        A.SpatialAttention(7, batch_norm=1)
+    with pytest.raises(ValueError, match="at least 4 dimensions"):
+        A.channel_pool(torch.zeros(2, 3))
+
+
+# ----------------------------------------------------------------- block diagrams
+class _RecordLinear(TorchFunctionMode):
+    """Record the input and output shapes of every ``F.linear`` call (the modules call the
+    functional forms, so module hooks would not fire)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func is F.linear:
+            self.linear.append((tuple(args[0].shape), tuple(out.shape)))
+        return out
+
+
+def _real_shapes(kind, n, c, h, w, r, ci, groups):
+    """The shapes of the tensors the real modules compute, named as attention_block_shapes."""
+    torch.manual_seed(0)
+    x = torch.randn(n, c, h, w, dtype=D)
+    rec = _RecordLinear()
+    with torch.no_grad():
+        if kind == "se":
+            blk = A.SEBlock(c, r).double()
+            with rec:
+                weights = blk.weights(x)
+            (squeeze, hidden), _ = rec.linear
+            return {"x": x.shape, "squeeze": squeeze, "hidden": hidden, "weights": weights.shape,
+                    "output": blk(x).shape}
+        if kind == "cbam":
+            blk = A.CBAM(c, r).double()
+            with rec:
+                m_c = blk.channel(x)
+            (avg, hidden), _, (mx, _), _ = rec.linear              # the shared MLP runs twice
+            f1 = x * m_c
+            return {"F": x.shape, "avg": avg, "max": mx, "hidden": hidden, "M_c": m_c.shape,
+                    "F'": f1.shape, "pooled": A.channel_pool(f1).shape, "M_s": blk.spatial(f1).shape,
+                    "F''": blk(x).shape}
+        if kind == "nonlocal":
+            blk = A.NonLocalBlock(c, ci).double().eval()
+            theta, phi, g = blk.theta(x), blk.phi(x), blk.g(x)
+            att = blk.attention(x)
+            values = g.flatten(2).transpose(1, 2)
+            y, _ = A.non_local_attention(theta, phi, g)
+            return {"x": x.shape, "theta": theta.shape, "queries": theta.flatten(2).transpose(1, 2).shape,
+                    "keys": phi.flatten(2).shape, "values": values.shape, "attention": att.shape,
+                    "y": (att @ values).shape, "y_map": y.shape, "z": blk(x).shape}
+        blk = A.CGNLBlock(c, ci, groups).double()
+        t, p, g = blk.t(x), blk.p(x), blk.g(x)
+        # the authors' kernel, group by group: views (b, 1, c*h*w) and (b, c*h*w, 1), stacked
+        m = t.chunk(groups, 1)[0][0].numel()
+        t_vec = torch.cat([u.reshape(n, 1, m) for u in t.chunk(groups, 1)])
+        p_vec = torch.cat([u.reshape(n, 1, m) for u in p.chunk(groups, 1)])
+        g_vec = torch.cat([u.reshape(n, m, 1) for u in g.chunk(groups, 1)])
+        return {"x": x.shape, "t": t.shape, "t_vec": t_vec.shape, "p_vec": p_vec.shape,
+                "g_vec": g_vec.shape, "pg": torch.bmm(p_vec, g_vec).shape,
+                "y": A.cgnl_dot_product(t, p, g, groups).shape, "z": blk(x).shape}
+
+
+@settings(max_examples=25, deadline=None)
+@given(kind=st.sampled_from(["se", "cbam", "nonlocal", "cgnl"]), n=st.integers(1, 3),
+       c=st.sampled_from([4, 8, 12]), h=st.integers(1, 5), w=st.integers(1, 5),
+       r=st.sampled_from([1, 2, 4]), ci=st.sampled_from([2, 4]), groups=st.sampled_from([1, 2]))
+def test_block_shapes_are_the_shapes_of_the_real_modules(kind, n, c, h, w, r, ci, groups):
+    shapes = A.attention_block_shapes(kind, batch=n, channels=c, height=h, width=w, reduction=r,
+                                      inter_channels=ci, groups=groups)
+    real = _real_shapes(kind, n, c, h, w, r, ci, groups)
+    assert list(shapes) == list(real)
+    assert {k: tuple(v) for k, v in real.items()} == shapes
+
+
+def test_default_inter_channels_is_half_as_in_the_modules():
+    assert A.attention_block_shapes("nonlocal", channels=10)["theta"][1] == A.NonLocalBlock(10).theta.out_channels
+    assert A.attention_block_shapes("cgnl", channels=10)["t"][1] == A.CGNLBlock(10).t.out_channels
+
+
+@pytest.mark.parametrize("kind", ["se", "cbam", "nonlocal", "cgnl"])
+def test_draw_attention_block_labels_every_shape_legibly(kind):
+    from dlnotes.plotting import book_rc, min_text_px
+
+    sizes = dict(batch=2, channels=32, height=6, width=8, groups=4, inter_channels=16)
+    with matplotlib.rc_context(book_rc()):
+        ax = A.draw_attention_block(kind, **sizes)
+        fig = ax.figure
+        fig.canvas.draw()
+        texts = " ".join(t.get_text() for t in ax.texts)
+        for shape in A.attention_block_shapes(kind, **sizes).values():   # CBAM's avg and max share a box
+            assert "(" + ", ".join(map(str, shape)) + ")" in texts, (kind, shape)
+        assert fig.get_size_inches()[0] <= 7.84 and min_text_px(fig, 72) >= 8
+        assert ax.get_title()
+    plt.close("all")
+
+
+def test_block_shape_errors():
+    with pytest.raises(ValueError, match="kind='mlp' is not supported"):
+        A.attention_block_shapes("mlp")
+    with pytest.raises(ValueError, match="channels // reduction must be >= 1"):
+        A.draw_attention_block("se", channels=8, reduction=16)
+    with pytest.raises(ValueError, match="groups=3 must divide inter_channels=4"):
+        A.attention_block_shapes("cgnl", channels=8, groups=3)
+    with pytest.raises(TypeError, match="height must be an int"):
+        A.attention_block_shapes("nonlocal", height=2.5)
