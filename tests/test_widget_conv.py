@@ -155,10 +155,13 @@ def test_the_formula_shown_is_the_size_torch_gives(n, k, s, p, d):
 
 
 def test_player_positions():
-    assert wconv.player_positions(3, 3) == list(range(9))
-    assert wconv.player_positions(5, 5) == [0, 1, 2, 3, 4, 9, 14, 19, 24]
-    many = wconv.player_positions(20, 20, max_frames=12)
-    assert len(many) <= 12 and many[-1] == 399 and many == sorted(many)
+    assert wconv.player_positions(2, 3) == list(range(6))          # few: all of them
+    # the slide along the first row, the wrap to the next one, and the complete output
+    assert wconv.player_positions(3, 3) == [0, 1, 2, 3, 4, 8]
+    assert wconv.player_positions(5, 5) == [0, 1, 2, 4, 5, 6, 24]
+    assert wconv.player_positions(20, 20, max_frames=8) == [0, 1, 2, 19, 20, 21, 399]
+    assert wconv.player_positions(1, 12) == [0, 1, 2, 11]
+    assert wconv.player_positions(12, 1) == [0, 1, 2, 11]
 
 
 def test_drawing_writes_the_numbers_of_the_step():
@@ -167,7 +170,13 @@ def test_drawing_writes_the_numbers_of_the_step():
     fig, layout = wconv.conv_figure(step)
     drawn = wconv.draw_conv_step(step, layout, kernel_name="sobel x kernel")
     text = lambda artists: [t.get_text() for t in artists]  # noqa: E731
-    assert text(drawn["input"][0]) == [wconv.format_value(v) for v in step["padded"][0].ravel()]
+    # padding cells are blank, except under the kernel, where the products need their zeros
+    inside = np.pad(np.ones((5, 5), bool), 1)
+    under = np.zeros_like(inside)
+    under[step["rows"], step["cols"]] = True
+    assert text(drawn["input"][0]) == [wconv.format_value(v) for v, show in
+                                       zip(step["padded"][0].ravel(), (inside | under).ravel()) if show]
+    assert under.sum() == 9 and (under & ~inside).sum() == 5   # position 4 = (0, 4): top-right corner
     assert text(drawn["kernel"][0]) == ["-1", "0", "1", "-2", "0", "2", "-1", "0", "1"]
     assert text(drawn["products"][0]) == [wconv.format_value(v) for v in step["products"][0].ravel()]
     assert len(drawn["output"]) == 5                      # positions 0..4 filled
@@ -193,9 +202,9 @@ def test_values_are_readable_on_dark_cells():
     for group in drawn["input"] + drawn["kernel"] + drawn["products"] + [drawn["output"]]:
         for t in group:
             bb = t.get_window_extent(renderer)
-            # the cell colour just left of the text's box, where no glyph is
-            x0, yc = int(bb.x0) - 3, int(h - (bb.y0 + bb.y1) / 2)
-            assert text_color_for(image[yc, x0]) == t.get_color() or t.get_color() == "0.35"
+            # the cell colour just below the text's box, where no glyph is
+            xc, y = int((bb.x0 + bb.x1) / 2), int(h - bb.y0) + 3
+            assert text_color_for(image[y, xc]) == t.get_color() or t.get_color() == "0.35"
             checked += 1
     assert checked > 60
     summary = [t.get_text() for t in drawn["sums"]]
@@ -274,7 +283,7 @@ def test_widget_reports_configurations_torch_refuses():
     box.controls["dilation"].value = 1
     box.controls["padding"].value = 1
     assert box.error is None and box.state["n_positions"] == 4
-    box.controls["kernel"].value = "identity"            # no centre in a 4x4... or a 5x5 is fine
+    box.controls["kernel"].value = "identity"            # 5x5: it has a centre
     assert box.error is None
     box.controls["kernel_size"].value = 4
     assert "odd kernel_size" in box.error

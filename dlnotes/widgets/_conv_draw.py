@@ -24,8 +24,7 @@ OUTLINE = "#1f1f1f"        # the footprint and the current output cell
 PAD_TEXT = "0.35"          # grey "0" of padding / inserted zeros (contrast 7:1 on white)
 CHANNEL_CMAPS = ("Reds", "Greens", "Blues")
 MAX_WIDTH = 7.8            # inches: shown unscaled on the site at 100 dpi
-TITLE = 9                  # points
-VALUE = 9
+TITLE = 10                 # points: 11 CSS px in a player shown at 80 dpi
 GAP = 1.3                  # cells between panels
 
 
@@ -73,11 +72,13 @@ def conv_figure(step):
     row_gap = 1.4 if n_ch > 1 else 0
     block = max(hp, k) if n_ch > 1 else max(hp, k, ho)
     body = max(n_ch * block + (n_ch - 1) * row_gap, ho)
-    top, bottom = 2.0, 0.8                       # cells for the titles, and below the grids
     cell = min(0.42 if n_ch == 1 else 0.32, (MAX_WIDTH - 0.2) / cols)
+    lines = 2 if step["formula"].startswith("H: ") else 1    # one formula per axis: two lines
+    top, bottom = 1.55 + 0.45 * lines * 0.42 / cell, 0.8     # cells for the titles, below the grids
     fig = plt.figure(figsize=(cell * cols + 0.2, cell * (body + top + bottom)))
     ax = fig.add_axes((0.1 / fig.get_figwidth(), 0, 1 - 0.2 / fig.get_figwidth(), 1))
     layout = {"ax": ax, "figure": fig, "input": [], "kernel": [], "products": [], "sums": [],
+              "value_size": 10 if cell >= 0.3 else 9,             # the cells' numbers, in points
               "xlim": (-0.5, cols - 0.5), "ylim": (body + bottom - 0.5, -top - 0.5)}
     for ch in range(n_ch):
         y = ch * (block + row_gap)
@@ -92,7 +93,7 @@ def conv_figure(step):
     return fig, layout
 
 
-def _grid(ax, origin, values, colors, texts=None, text_colors=None, dashed=None):
+def _grid(ax, origin, values, colors, texts=None, text_colors=None, dashed=None, fontsize=10):
     """Cells at ``origin`` (x, y in cells) coloured ``colors``, with their values written in.
 
     Returns the list of the cells' ``Text`` artists, row-major (empty cells skipped).
@@ -114,7 +115,7 @@ def _grid(ax, origin, values, colors, texts=None, text_colors=None, dashed=None)
                                    linestyle=(0, (2, 2)), edgecolor="0.55", linewidth=0.8))
         if text:
             color = text_colors[r][c] if text_colors is not None else text_color_for(colors[r][c])
-            drawn.append(ax.text(x0 + c, y0 + r, text, ha="center", va="center", fontsize=VALUE,
+            drawn.append(ax.text(x0 + c, y0 + r, text, ha="center", va="center", fontsize=fontsize,
                                  color=color))
     return drawn
 
@@ -183,21 +184,25 @@ def draw_conv_step(step, layout, kernel_name=None):
     ax.set_axis_off()
     ax.set(xlim=layout["xlim"], ylim=layout["ylim"], xticks=[], yticks=[])
     n_ch = step["channels"]
+    size = layout["value_size"]
     top_k = max(float(np.abs(step["kernel"]).max()), 1e-12)
     top_p = max(top_k * float(np.abs(step["padded"]).max()), 1e-12)
     drawn = {"input": [], "kernel": [], "products": [], "sums": [], "titles": {}}
     for ch in range(n_ch):
         colors, text_colors, dashed, footprint = _input_colors(step, ch)
         x0, y0 = layout["input"][ch]
-        texts = [[format_value(v) for v in row] for row in step["padded"][ch]]
+        # padding and inserted zeros are dashed and blank, except under the kernel, where the
+        # products need them (as in conv_arithmetic; fewer texts also make frames cheaper)
+        texts = [[format_value(v) if not dashed[r, c] or footprint[r, c] else ""
+                  for c, v in enumerate(row)] for r, row in enumerate(step["padded"][ch])]
         drawn["input"].append(_grid(ax, (x0, y0), step["padded"][ch], colors, texts, text_colors,
-                                    dashed))
+                                    dashed, fontsize=size))
         for r, c in zip(*np.nonzero(footprint)):
             _outline(ax, x0 + c, y0 + r)
         drawn["kernel"].append(_grid(ax, layout["kernel"][ch], step["kernel"][ch],
-                                     _diverging(step["kernel"][ch], top_k)))
+                                     _diverging(step["kernel"][ch], top_k), fontsize=size))
         drawn["products"].append(_grid(ax, layout["products"][ch], step["products"][ch],
-                                       _diverging(step["products"][ch], top_p)))
+                                       _diverging(step["products"][ch], top_p), fontsize=size))
         if n_ch > 1:
             sx, sy = layout["sums"][ch]
             k = step["kernel"].shape[1]
@@ -216,7 +221,7 @@ def draw_conv_step(step, layout, kernel_name=None):
                cyan(0.15 + 0.7 * (v - lo) / (hi - lo) if hi > lo else 0.5)[:3] for v in row]
               for row in out]
     ox, oy = layout["output"]
-    drawn["output"] = _grid(ax, (ox, oy), out, colors, dashed=~np.isfinite(out))
+    drawn["output"] = _grid(ax, (ox, oy), out, colors, dashed=~np.isfinite(out), fontsize=size)
     _outline(ax, ox + j, oy + i)
     _titles(step, layout, drawn, kernel_name)
     return drawn
@@ -230,8 +235,11 @@ def _titles(step, layout, drawn, kernel_name):
     i, j = step["out_index"]
     if step["transposed"]:
         s, p = step["transpose_stride"], step["transpose_padding"]
-        inp = f"input, {s - 1} zero(s) between pixels, padding {step['padding']}"
-        size = f"transposed (stride {s}, padding {p}): output size = {step['formula']}"
+        zeros = {1: "no zeros", 2: "1 zero"}.get(s, f"{s - 1} zeros")
+        inp = f"input, {zeros} between pixels, padding {step['padding']}"
+        size = f"transposed (stride {s}, padding {p}): output size " + (
+            step["formula"].replace(";  ", "\n") if step["formula"].startswith("H: ")
+            else "= " + step["formula"])
     else:
         bits = [f"padding {step['padding']}" if step["padding"] else "no padding"]
         if step["stride"] > 1:
@@ -239,7 +247,8 @@ def _titles(step, layout, drawn, kernel_name):
         if step["dilation"] > 1:
             bits.append(f"dilation {step['dilation']}")
         inp = "input, " + ", ".join(bits)
-        size = f"output size = {step['formula']}"
+        size = "output size " + (step["formula"].replace(";  ", "\n")
+                                 if step["formula"].startswith("H: ") else "= " + step["formula"])
     drawn["formula"] = fig.texts[0] if fig.texts else fig.text(0.5, 1, "", ha="center")
     drawn["formula"].set(text=size, fontsize=TITLE + 1, va="top",
                          y=1 - 0.08 / fig.get_figheight())

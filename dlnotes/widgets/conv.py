@@ -41,7 +41,7 @@ PLAYERS = {
     "padding": dict(size=5, kernel_size=3, padding=1),
     "stride": dict(size=5, kernel_size=3, stride=2, padding=1),
     "dilation": dict(size=7, kernel_size=3, dilation=2),
-    "transposed": dict(size=2, kernel_size=3, stride=2, mode="transposed"),
+    "transposed": dict(input=((1.0, 2.0), (3.0, 4.0)), kernel_size=3, stride=2, mode="transposed"),
     "3 channels": dict(size=(4, 5), kernel_size=3, mode="3 channels"),
 }
 
@@ -261,22 +261,25 @@ def conv_transpose_step(x, kernel, position=0, stride=1, padding=0):
     return step
 
 
-def player_positions(n_rows, n_cols, max_frames=12):
-    """Output positions a player shows: all, or the first row and the end of every other row.
+def player_positions(n_rows, n_cols, max_frames=8):
+    """Output positions a player shows: all of them, or the few that tell the story.
 
-    Keeps at most ``max_frames`` (evenly thinned if even that is too many); always ends with
-    the last position so the final frame shows the complete output.
+    When there are more than ``max_frames`` positions: the first three of the first row (the
+    kernel slides), the end of that row and the start of the next (it wraps around, one
+    stride down), one more step, and the last position (the complete output).
+
+    Returns
+    -------
+    list of int
+        Increasing row-major positions, at most ``max(max_frames, 7)`` of them.
     """
     n_rows, n_cols = check_int("n_rows", n_rows, 1), check_int("n_cols", n_cols, 1)
     max_frames = check_int("max_frames", max_frames, 2)
     n = n_rows * n_cols
     if n <= max_frames:
         return list(range(n))
-    picks = list(range(n_cols)) + [r * n_cols + n_cols - 1 for r in range(1, n_rows)]
-    if len(picks) > max_frames:
-        idx = np.linspace(0, len(picks) - 1, max_frames).round().astype(int)
-        picks = [picks[i] for i in np.unique(idx)]
-    return picks
+    picks = {0, 1, 2, n_cols - 1, n_cols, n_cols + 1, n - 1}
+    return sorted(p for p in picks if p < n)
 
 
 def _player_step(mode, x, kernel, position, stride, padding, dilation, bias):
@@ -285,7 +288,7 @@ def _player_step(mode, x, kernel, position, stride, padding, dilation, bias):
     return conv_step(x, kernel, position, stride, padding, dilation, bias)
 
 
-def conv_animation(name="basic", kernel="difference", max_frames=12, dpi=100):
+def conv_animation(name="basic", kernel="difference", max_frames=8, dpi=80):
     """A static twin of :func:`conv_explorer`: a ``to_jshtml`` player of one idea.
 
     Parameters
@@ -301,7 +304,8 @@ def conv_animation(name="basic", kernel="difference", max_frames=12, dpi=100):
     max_frames : int
         At most this many positions (:func:`player_positions`).
     dpi : int
-        CSS pixels per inch of the player (frames are rendered at twice that).
+        CSS pixels per inch of the player (frames are rendered at twice that); at 80 the
+        10-point numbers are 11 CSS pixels high and a frame costs 0.64 of one at 100.
 
     Returns
     -------
@@ -314,7 +318,7 @@ def conv_animation(name="basic", kernel="difference", max_frames=12, dpi=100):
     mode = cfg.pop("mode", "1 channel")
     k = cfg.pop("kernel_size")
     channels = 3 if mode == "3 channels" else 1
-    x = default_input(cfg.pop("size"), channels)
+    x = np.array(cfg.pop("input")) if "input" in cfg else default_input(cfg.pop("size"), channels)
     kern = make_kernel(kernel, k)
     bias = 0.0
     if channels > 1:
