@@ -433,6 +433,9 @@ def test_bn_inception_widths_sizes_and_count():
     assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == \
         sum(isinstance(m, nn.Conv2d) for m in model.modules())
     assert not any(isinstance(m, (nn.LocalResponseNorm, nn.Dropout)) for m in model.modules())
+    assert model(torch.empty(2, 3, 160, 160, device="meta")).shape == (2, 1000)
+    with pytest.raises(ValueError, match="needs even map sides, got 7×7"):
+        model(torch.empty(1, 3, 112, 112, device="meta"))           # 4e would see 7×7
 
 
 def test_bn_inception_module_matches_googlenet_inception_with_two_3x3():
@@ -452,3 +455,14 @@ def test_bn_inception_module_matches_googlenet_inception_with_two_3x3():
     torch.testing.assert_close(a[:, :9], b[:, :9])                       # 1×1 and 3×3 branches
     torch.testing.assert_close(a[:, 15:], b[:, 15:])                     # pool projection
     assert a.shape == (2, 4 + 5 + 6 + 3, 9, 7)
+
+
+def test_mobilenet_v1_with_full_convolutions_is_table_4s_conv_mobilenet():
+    # Howard et al. Table 4: Conv MobileNet 29.3 M parameters, 4866 M mult-adds;
+    # MobileNet 4.2 M and 569 M
+    full, sep = on_meta(M.mobilenet_v1, separable=False), on_meta(M.mobilenet_v1)
+    assert round(M.count_parameters(full) / 1e6, 1) == 29.3
+    assert round(M.count_parameters(sep) / 1e6, 1) == 4.2
+    assert M.count_macs(full, (3, 224, 224)) / 1e6 == pytest.approx(4866, abs=2)
+    assert round(M.count_macs(sep, (3, 224, 224)) / 1e6) == 569
+    assert not any(isinstance(m, nn.Conv2d) and m.groups > 1 for m in full.modules())

@@ -60,6 +60,11 @@ class BNInceptionModule(nn.Module):
                             else pool_layer)
 
     def forward(self, x):                                   # (N, C, H, W)
+        if self.branch1 is None and (x.shape[-2] % 2 or x.shape[-1] % 2):
+            raise ValueError(
+                f"a stride-2 BN-Inception module needs even map sides, got {x.shape[-2]}×{x.shape[-1]} "
+                "(its ceil-mode pool and padded convs disagree on odd sides): use an input whose "
+                "sides are multiples of 32, e.g. 224×224")
         out = [self.branch3(x), self.branch3dbl(x), self.branch_pool(x)]
         if self.branch1 is not None:
             out.insert(0, self.branch1(x))
@@ -67,7 +72,7 @@ class BNInceptionModule(nn.Module):
 
 
 class BNInception(nn.Module):
-    """BN-Inception, ``(N, 3, 224, 224) -> (N, num_classes)``.
+    """BN-Inception, ``(N, 3, H, W) -> (N, num_classes)`` with ``H, W`` multiples of 32 (224).
 
     ``stem`` (7×7/2 conv, pool, 1×1 and 3×3 convs, pool: 28×28×192) and the modules
     ``blocks["3a"]`` … ``blocks["5b"]``: 28×28 until 3b (320 maps), 14×14 from 3c
@@ -97,5 +102,9 @@ class BNInception(nn.Module):
 
 
 def bn_inception(num_classes=1000):
-    """BN-Inception of Fig. 5 (11,295,624 parameters; see :class:`BNInception`)."""
+    """BN-Inception of Fig. 5 (11,285,224 parameters; see :class:`BNInception`).
+
+    The released Caffe model (ported by Cadene's ``pretrainedmodels``) has 11,295,240:
+    the same layers plus 10,016 conv biases, which the BN after each conv makes redundant.
+    """
     return BNInception(num_classes)

@@ -56,9 +56,13 @@ class MobileNetV1(nn.Module):
     num_classes : int
     width_mult : float
         α of §3.3, thins every layer (1.0 → 4,231,976 parameters).
+    separable : bool
+        ``False`` replaces every depthwise-separable block by one full 3×3 convolution
+        (+ BN + ReLU): the "Conv MobileNet" of Table 4 (29.3 M parameters and 4866 M
+        mult-adds in the paper, against 4.2 M and 569 M).
     """
 
-    def __init__(self, num_classes=1000, width_mult=1.0):
+    def __init__(self, num_classes=1000, width_mult=1.0, separable=True):
         num_classes = check_int("num_classes", num_classes, minimum=1)
         if width_mult <= 0:
             raise ValueError(f"width_mult must be > 0, got {width_mult!r}")
@@ -67,7 +71,7 @@ class MobileNetV1(nn.Module):
         layers = [_conv_bn(3, c, 3, 2)]
         for out, s in _V1_BLOCKS:
             out = int(out * width_mult)
-            layers.append(depthwise_separable(c, out, s))
+            layers.append(depthwise_separable(c, out, s) if separable else _conv_bn(c, out, 3, s))
             c = out
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -78,9 +82,13 @@ class MobileNetV1(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))         # (N, num_classes)
 
 
-def mobilenet_v1(num_classes=1000, width_mult=1.0):
-    """MobileNet v1 (α = 1: 4,231,976 parameters; the paper's Table 8 says 4.2 M)."""
-    return MobileNetV1(num_classes, width_mult)
+def mobilenet_v1(num_classes=1000, width_mult=1.0, separable=True):
+    """MobileNet v1 (α = 1: 4,231,976 parameters; the paper's Table 8 says 4.2 M).
+
+    ``separable=False`` gives Table 4's network with full convolutions (29,294,088
+    parameters, 4,867,343,360 MACs at 224×224; see :class:`MobileNetV1`).
+    """
+    return MobileNetV1(num_classes, width_mult, separable)
 
 
 class InvertedResidual(nn.Module):
