@@ -217,7 +217,7 @@ def conv_transpose_step(x, kernel, position=0, stride=1, padding=0):
     ``F.conv_transpose2d(x, w, stride=s, padding=p)`` equals an ordinary stride-1
     convolution with the kernel flipped in space, over ``x`` with ``s - 1`` zeros inserted
     between its pixels and ``k - 1 - p`` zeros padded around (Dumoulin & Visin,
-    arXiv:1603.07285, §4.5-4.6).  This function returns :func:`conv_step` of that view.
+    arXiv:1603.07285, §4).  This function returns :func:`conv_step` of that view.
 
     Parameters
     ----------
