@@ -89,11 +89,15 @@ def corpus_numbers(texts) -> set[float]:
     nums = set()
     for text in texts:
         text = re.sub(r"(?<=\d)[,_\u202f\u2009](?=\d{3}(?!\d))", "", text)
-        for m in re.finditer(r"(?<![\w.])[-−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", text):
+        for m in re.finditer(r"(?<![\w.])[-−]?(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+                             r"(\s?(?:%|[kKMGB](?=[A-Za-z]*\b)))?", text):
             try:
-                nums.add(abs(float(m.group(0).replace("−", "-"))))
+                x = abs(float(m.group(1)))
             except ValueError:
-                pass
+                continue
+            nums.add(x)
+            if m.group(2):      # "77.3%" is 0.773, "1.60 GMACs" is 1.6e9
+                nums.add(x * _SUFFIX[m.group(2).strip()])
     return nums
 
 
@@ -109,7 +113,9 @@ def is_backed(value: float, decimals, suffix: str, nums: set[float]) -> bool:
     if decimals == 0 and not suffix:
         return False  # a count must be printed exactly
     for x in nums:
-        for cand in {x / scale, x * 100 if suffix == "%" else x / scale}:
+        # a cell prints the value (0.773, 4,091,456,000) or the number as written ("77.3%",
+        # "1.60 GMACs"), which corpus_numbers also records as its value
+        for cand in (x / scale,):
             if abs(cand - shown) <= half * (1 + 1e-9):
                 return True
     return False

@@ -43,11 +43,12 @@ def test_every_allowed_figure_is_still_in_the_prose(report):
 def test_figures_are_found_and_matched_by_rounding():
     nums = pn.corpus_numbers(["print(sum(p.numel() for p in m.parameters()))", "85,002\n",
                               "IoU with the best box: [1.    0.538 0.887]", "acc 0.975",
-                              "MACs 4,091,456,000"])
+                              "MACs 4,091,456,000", "top-1 77.3%", "1.60 GMACs"])
     assert 85002 in nums and 0.887 in nums
     cases = {"with 85,002 parameters": True, "with 83 000 parameters": False,
              "IoU ≈ 0.89": True, "IoU ≈ 0.86": False, "accuracy 97.5 %": True,
-             "accuracy 97.6 %": False, "4.09 GMACs": True, "4.2 GMACs": False}
+             "accuracy 97.6 %": False, "4.09 GMACs": True, "4.2 GMACs": False,
+             "ResNet 77.3 %": True, "ZFNet 1.60 GMACs": True}
     for text, backed in cases.items():
         (tok, value, dec, suffix), = pn.figures(text)
         assert pn.is_backed(value, dec, suffix, nums) is backed, text
