@@ -21,8 +21,8 @@ extension turns it into the site's admonitions, dropdowns and labels:
   dropdown admonition (sphinx-togglebutton); JupyterLab and Colab collapse ``<details>``
   themselves.
 * **Anchors.** ``<a id="trap-..."></a>`` on its own line becomes a label, exactly like
-  MyST's ``(trap-...)=``: ``{ref}`` roles (in the Markdown appendices) and ``#trap-...``
-  links resolve to it; in JupyterLab it is an invisible anchor.
+  MyST's ``(trap-...)=``: ``{ref}`` roles (in the Markdown appendices), ``#trap-...`` links
+  and ``chapter.ipynb#trap-...`` links resolve to it; in JupyterLab it is an invisible anchor.
 
 Registered in ``_config.yml`` under ``sphinx.local_extensions``.
 """
@@ -62,6 +62,7 @@ class PortableMarkdown(SphinxTransform):
     default_priority = 205
 
     def apply(self, **kwargs):
+        anchors = []
         # ``<a id="x"></a>`` alone on a line is a paragraph of two inline raw-HTML nodes
         # (CommonMark: <a> starts no HTML block); a <div id> line would be one raw block.
         for node in list(self.document.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.raw)))):
@@ -78,6 +79,14 @@ class PortableMarkdown(SphinxTransform):
                 target.source, target.line = node.source, node.line
                 self.document.note_explicit_target(target, target)
                 node.replace_self(target)
+                anchors.append((name, target))
+        # ``[text](other_chapter.ipynb#trap-x)`` links: MyST resolves a page's anchors from
+        # its heading slugs; register ours there too, titled by the box they label.
+        slugs = self.env.metadata[self.env.docname].setdefault("myst_slugs", {})
+        for name, target in anchors:
+            nxt = target.next_node(nodes.Element, descend=False, siblings=True)
+            title = nxt.astext().split("\n", 1)[0] if nxt is not None else name
+            slugs.setdefault(name, (target.line or 0, name, title))
         for parent in list(self.document.findall(nodes.Element)):
             self._wrap_details(parent)
         for quote in list(self.document.findall(nodes.block_quote)):
