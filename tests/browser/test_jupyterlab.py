@@ -58,6 +58,10 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab-root")
     home = tmp_path_factory.mktemp("lab-home")
     port, token = _free_port(), secrets.token_hex(16)
+    # render every cell of an open notebook (no windowing), so the tests see all of them
+    tracker = home / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text('{"windowingMode": "none"}')
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
@@ -202,3 +206,51 @@ def test_widget_responds_in_jupyterlab(browser, lab, widget, tmp_path):
         # Font Awesome 4 from a CDN); JupyterLab itself made none that matter here.
         context.close()
         _shutdown_kernels(url, token)
+
+
+BOX_CHAPTER = ROOT / "book" / "08_pooling.ipynb"
+
+MARKDOWN_REPORT = """() => {
+  const cells = [...document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')];
+  const text = cells.map(c => c.innerText).join('\\n');
+  const raw = [':::', '{admonition}', '(trap-', '<a id=', '<details>', '{ref}'].filter(t => text.includes(t));
+  const boxes = [...document.querySelectorAll('.jp-RenderedMarkdown blockquote')].filter(
+      b => (b.querySelector('strong')?.textContent || '').startsWith('Common misconception'));
+  const style = boxes.length ? getComputedStyle(boxes[0]) : null;
+  const details = [...document.querySelectorAll('.jp-RenderedMarkdown details')];
+  return {cells: cells.length, raw, boxes: boxes.length,
+          correct: boxes.filter(b => [...b.querySelectorAll('strong')].some(s => s.textContent.startsWith('Correct'))).length,
+          border: style ? style.borderLeftWidth : null,
+          details: details.length, closed: details.filter(d => !d.open).length,
+          summaries: details.map(d => d.querySelector('summary')?.textContent)};
+}"""
+
+
+def test_boxes_and_solutions_render_in_jupyterlab(browser, lab, tmp_path):
+    """A chapter opened in JupyterLab shows its misconception boxes as block quotes with a bold
+    title and its solutions collapsed, with no raw MyST syntax (the site shows the same source
+    as admonitions and dropdowns; see book/_ext/portable_markdown.py)."""
+    url, token, root = lab
+    name = _cleared_copy(BOX_CHAPTER, root)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=2)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.abort() if urlparse(route.request.url).hostname not in
+               ("127.0.0.1", "localhost", None) else route.continue_())
+    try:
+        page.goto(f"{url}/lab/workspaces/boxes/tree/{name}?reset&token={token}")
+        page.wait_for_selector(".jp-MarkdownCell .jp-RenderedMarkdown blockquote", timeout=120_000)
+        r = page.evaluate(MARKDOWN_REPORT)
+        box = page.locator(".jp-RenderedMarkdown blockquote").first
+        box.scroll_into_view_if_needed()
+        shots = ROOT / "_build" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        box.screenshot(path=str(shots / "jupyterlab-box.png"))
+        page.locator(".jp-RenderedMarkdown details").first.screenshot(
+            path=str(shots / "jupyterlab-solution.png"))
+    finally:
+        context.close()
+    assert not r["raw"], f"{name} shows raw syntax in JupyterLab: {r['raw']}"
+    assert r["boxes"] >= 2 and r["correct"] == r["boxes"], r
+    assert r["border"] not in (None, "0px"), "the block quote is not drawn as a box"
+    assert r["details"] >= 1 and r["closed"] == r["details"], "solutions must start collapsed"
+    assert all(s and s.startswith("Solution") for s in r["summaries"]), r["summaries"]
