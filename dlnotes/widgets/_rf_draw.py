@@ -3,7 +3,8 @@
 :func:`rf_figure` makes the figure (7.8 in wide: shown unscaled on the site) and
 :func:`draw_rf` draws one :func:`~dlnotes.widgets.receptive_field.rf_state` on it:
 
-- *image*: the input with the unit's effective RF (heat map), theoretical RF (cyan box),
+- *image*: the input with the unit's effective RF (heat map, where it is at least
+  ``ERF_FLOOR`` of its peak), theoretical RF (cyan box),
   the unit's centre (cross) and, while the box is small, a zoom inset of its neighbourhood;
 - *table*: kernel, stride, padding, RF, jump, start and size of every layer, the current
   row highlighted and the layers not reached yet greyed;
@@ -23,6 +24,7 @@ BOX = "tab:cyan"
 CONE = "tab:blue"
 UNIT = "tab:red"
 ERF_CMAP = "magma"
+ERF_FLOOR = 0.02              # the heat map shows the ERF where it is >= 2 % of its peak
 # the table's bold cells name the one family that has a bold face (the CJK fallback has none,
 # and matplotlib would warn on stderr about it)
 _BOLD_FAMILY = "DejaVu Sans"
@@ -36,8 +38,8 @@ def rf_figure():
     # has to measure every label of every frame
     fig = plt.figure(figsize=(7.8, 5.7))
     image = fig.add_axes((0.01, 0.455, 0.41, 0.49))
-    table = fig.add_axes((0.44, 0.455, 0.555, 0.505))
-    stack = fig.add_axes((0.105, 0.075, 0.885, 0.32))
+    table = fig.add_axes((0.44, 0.455, 0.54, 0.505))
+    stack = fig.add_axes((0.105, 0.075, 0.86, 0.32))
     return fig, (image, table, stack)
 
 
@@ -55,8 +57,8 @@ def _draw_image(ax, state, image):
     # 16 grey levels and 10 ERF bands: flat colours that read as contours (and that a
     # 256-colour PNG palette keeps exactly, so the player stays small)
     image = np.round(np.asarray(image, float) * 15) / 15
-    erf = np.ma.masked_less_equal(np.ceil(state["erf"] * 10) / 10, 1e-3)
-    erf = np.ma.masked_where(state["erf"] <= 1e-3, erf)
+    # (bands of 10 % of the peak; below ERF_FLOOR of the peak the image shows through)
+    erf = np.ma.masked_where(state["erf"] < ERF_FLOOR, np.ceil(state["erf"] * 10) / 10)
 
     def paint(a):
         a.imshow(image, cmap="gray", extent=extent, interpolation="nearest")
@@ -106,7 +108,7 @@ def _draw_table(ax, state):
     rows, current = state["rows"], state["layer"]
     dilated = any(r.dilation != 1 for r in rows)
     cols = ["layer", "k", "s", "p"] + (["d"] if dilated else []) + ["RF", "jump", "start", "size"]
-    xs = np.linspace(0.19, 0.985, len(cols))
+    xs = np.linspace(0.19, 0.99, len(cols))
     xs[0] = 0.01
     h = min(1.0 / (len(rows) + 1), 0.1)       # row height (axes fraction)
     ax.set_axis_off()
@@ -116,21 +118,22 @@ def _draw_table(ax, state):
     ax.axhline(1 - h, color="0.3", linewidth=0.8)
     table = [[r.name, r.kernel, r.stride, r.padding] + ([r.dilation] if dilated else [])
              + [r.rf, r.jump, r.start, r.size] for r in rows]
-    # one multi-line text per column and style (done, current, not reached yet): a few
-    # texts instead of one per cell keep a frame fast to draw
-    styles = [("black", "normal", lambda i: i < current), ("black", "bold", lambda i: i == current),
-              ("0.55", "normal", lambda i: i > current)]
+    # one multi-line text per column and block of rows (done, current, not reached yet): a
+    # few texts instead of one per cell keep a frame fast to draw
+    blocks = [(0, current, "black", "normal"), (current, current + 1, "black", "bold"),
+              (current + 1, len(rows), "0.55", "normal")]
+    spacing = _linespacing(ax, h)
     for c, (col, x) in enumerate(zip(cols, xs)):
         ha = "left" if c == 0 else "right"
         ax.text(x, 1 - 0.5 * h, col, ha=ha, va="center", fontsize=FONT, fontweight="bold",
                 fontfamily=_BOLD_FAMILY)
-        for color, weight, keep in styles:
-            lines = [(v if c == 0 else _fmt(v)) if keep(i) else " "
-                     for i, v in enumerate(row[c] for row in table)]
-            # the block centred on the rows' centre; the line spacing makes each line one
-            # row high
-            ax.text(x, 1 - h - len(rows) * h / 2, "\n".join(lines), ha=ha, va="center", fontsize=FONT,
-                    color=color, fontweight=weight, linespacing=_linespacing(ax, h),
+        for a, b, color, weight in blocks:
+            if a == b:
+                continue
+            lines = [row[c] if c == 0 else _fmt(row[c]) for row in table[a:b]]
+            # the block centred on its rows; the line spacing makes each line one row high
+            ax.text(x, 1 - h - (a + b) / 2 * h, "\n".join(lines), ha=ha, va="center",
+                    fontsize=FONT, color=color, fontweight=weight, linespacing=spacing,
                     fontfamily=_BOLD_FAMILY)
 
 
