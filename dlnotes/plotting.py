@@ -18,6 +18,7 @@ Figures are for looking at on the website too, where a 2x screen shows every pix
 from __future__ import annotations
 
 import inspect
+import logging
 import pathlib
 import textwrap
 
@@ -47,7 +48,18 @@ def cjk_font() -> str:
         raise FileNotFoundError(f"the CJK font {_CJK_PATH} is missing: reinstall dlnotes")
     if CJK_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(_CJK_PATH))
+        # The subset has one weight: bold text falls back to it (as browsers do), and
+        # matplotlib would log that on stderr for every bold label of every figure.
+        logging.getLogger("matplotlib.font_manager").addFilter(_RegularOnlyFilter())
     return CJK_FAMILY
+
+
+class _RegularOnlyFilter(logging.Filter):
+    """Drop matplotlib's "Failed to find font weight bold for dlnotes CJK" message."""
+
+    def filter(self, record):
+        return not (CJK_FAMILY in str(record.msg % record.args if record.args else record.msg)
+                    and "Failed to find font weight" in str(record.msg))
 
 
 def book_rc() -> dict:

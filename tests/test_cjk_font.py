@@ -50,3 +50,17 @@ def test_matplotlib_draws_chinese_glyphs_not_boxes():
     assert not np.array_equal(term, tofu)
     # three different glyphs: the halves of the rendering differ (a tofu box repeats)
     assert not np.array_equal(_render("特", family), _render("征", family))
+
+
+def test_bold_text_with_the_cjk_fallback_logs_nothing(caplog):
+    """The subset has one weight; bold labels must not print a findfont warning on stderr
+    (nbval compares stderr)."""
+    import logging
+
+    plotting.cjk_font()
+    with caplog.at_level(logging.DEBUG, logger="matplotlib.font_manager"):
+        fig = plt.figure(figsize=(2, 1))
+        fig.text(0.1, 0.5, "bold 特征图", fontweight="bold", fontfamily=["DejaVu Sans", plotting.CJK_FAMILY])
+        fig.canvas.draw()
+        plt.close(fig)
+    assert not [r for r in caplog.records if "Failed to find font weight" in r.getMessage()]
