@@ -82,7 +82,7 @@ def _grid(ax, h, w):
     ax.set_xticks(np.arange(-0.5, w, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, h, 1), minor=True)
     ax.grid(which="minor", color="0.85", linewidth=0.5)
-    ax.tick_params(which="both", length=0, labelsize=7)
+    ax.tick_params(which="both", length=0, labelsize=8)
     ax.set_aspect("equal")
 
 
@@ -103,7 +103,7 @@ def draw_roi(state, axes=None):
     from matplotlib.patches import Rectangle
 
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(8, 4))
+        _, axes = plt.subplots(1, 2, figsize=(7.8, 3.9))
     h, w = state["feature_size"]
     x1, y1, x2, y2 = state["box_cells"]
     for ax in axes:
@@ -115,15 +115,15 @@ def draw_roi(state, axes=None):
     bins = state["pool_bins"].reshape(-1, 4)[~state["pool_empty"].ravel()]
     ax_pool.add_collection(PatchCollection(
         [Rectangle((a, b), c - a, d - b) for a, b, c, d in bins],
-        facecolor=(0.84, 0.15, 0.16, 0.12), edgecolor="tab:red", linewidth=0.8))
+        facecolor=(0.84, 0.15, 0.16, 0.12), edgecolor="tab:red", linewidth=1.0))
     px = state["pool_pixels"]
     ax_pool.set_title(f"RoI Pool: bins cover x {px[0]:.0f}–{px[2]:.0f} px, "
                       f"y {px[1]:.0f}–{px[3]:.0f} px", fontsize=8)
     ax_align.add_collection(PatchCollection(
         [Rectangle((a, b), c - a, d - b) for a, b, c, d in state["align_bins"].reshape(-1, 4)],
-        facecolor="none", edgecolor="tab:blue", linewidth=0.6, linestyle="--"))
+        facecolor="none", edgecolor="tab:blue", linewidth=0.8, linestyle="--"))
     xs, ys = np.meshgrid(state["align_x"].ravel(), state["align_y"].ravel())
-    ax_align.plot(xs.ravel(), ys.ravel(), "x", color="tab:blue", markersize=3)
+    ax_align.plot(xs.ravel(), ys.ravel(), "x", color="tab:blue", markersize=4)
     gh, gw = state["grid"]
     ax_align.set_title(f"RoI Align: {gh}×{gw} samples per bin, aligned={state['aligned']}",
                        fontsize=8)
@@ -167,7 +167,7 @@ def roi_explorer(feature_size=(25, 25), stride=32, box=(0, 0, 665, 665), output_
                                         value=sampling_ratio, description="samples"),
         aligned=widgets.Checkbox(value=aligned, description="aligned"),
     )
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(7.8, 3.9))
     plt.close(fig)
     out = widgets.Output()
 
