@@ -187,9 +187,11 @@ def batched_nms(boxes, scores, idxs, iou_threshold):
 
     Notes
     -----
-    torchvision offsets each category's boxes by ``idx·(max_coordinate + 1)`` (for up
-    to a few thousand boxes) so that one NMS call does all; that shift can change an
-    IoU in the last bit.  We loop over the categories, which is the exact definition.
+    torchvision (0.29, ``torchvision.ops.boxes.batched_nms``) offsets each category's boxes
+    by ``idx·(max_coordinate + 1)`` so that one NMS call does all, when
+    ``boxes.numel() <= 4000`` on the CPU (1000 boxes; 100000 numbers on the GPU) and
+    otherwise loops over the categories; the shift can change an IoU in the last bit.  We
+    always loop over the categories, which is the exact definition.
     """
     boxes, scores = _check_scores(boxes, scores, iou_threshold)
     idxs = check_ndim("idxs", idxs, 1, "one category per box")
@@ -340,11 +342,34 @@ def space_to_depth(x, block_size):
 
 
 def draw_boxes(boxes, ax=None, labels=None, colors="tab:blue", linestyle="-", linewidth=1.5,
-               alpha=1.0):
+               alpha=1.0, fontsize=8, label_background=True, label_inside=False):
     """Draw ``(x1, y1, x2, y2)`` boxes as rectangles (image coordinates, y down).
 
-    Returns the ``Axes``.
+    Parameters
+    ----------
+    boxes : array_like, shape (K, 4)
+    ax : matplotlib Axes, optional
+    labels : sequence of str, optional
+        One label per box, written at its top-left corner.
+    colors : colour or sequence of K colours
+    linestyle, linewidth, alpha
+        Of the rectangles.
+    fontsize : float
+        Of the labels, in points.
+    label_background : bool
+        Write each label on a patch of its box's colour, in black or white
+        (:func:`dlnotes.plotting.text_color_for`), so that it reads on any photo;
+        otherwise in the box's colour.
+    label_inside : bool
+        Write the label just inside the box's top-left corner instead of above it (for boxes
+        that touch the top of the image).
+
+    Returns
+    -------
+    matplotlib Axes
     """
+    from .plotting import text_color_for
+
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
@@ -356,5 +381,11 @@ def draw_boxes(boxes, ax=None, labels=None, colors="tab:blue", linestyle="-", li
         ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colors[k],
                                linestyle=linestyle, linewidth=linewidth, alpha=alpha))
         if labels is not None:
-            ax.text(x1, y1, labels[k], color=colors[k], fontsize=8, va="bottom")
+            style = dict(fontsize=fontsize, va="top" if label_inside else "bottom")
+            if label_background:
+                style.update(color=text_color_for(colors[k]),
+                             bbox=dict(facecolor=colors[k], edgecolor="none", pad=1))
+            else:
+                style.update(color=colors[k])
+            ax.text(x1, y1, labels[k], **style)
     return ax

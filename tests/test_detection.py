@@ -161,3 +161,23 @@ def test_bad_input_is_rejected():
         F.pixel_unshuffle(torch.zeros(1, 1, 5, 4), 2)
     with pytest.raises(ValueError, match="sizes and aspect_ratios must be positive"):
         det.base_anchors((0, 32))
+
+
+def test_draw_boxes_labels_are_readable_on_any_background():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    boxes = np.array([[0, 0, 4, 2], [1, 1, 3, 3.0]])
+    ax = det.draw_boxes(boxes, labels=["0.91", "0.50"], colors=["lime", "navy"], linewidth=3)
+    assert [p.get_linewidth() for p in ax.patches] == [3, 3]
+    texts = ax.texts
+    assert [t.get_text() for t in texts] == ["0.91", "0.50"]
+    assert [t.get_color() for t in texts] == ["black", "white"]        # dark text on lime, light on navy
+    assert texts[0].get_bbox_patch().get_facecolor()[:3] == matplotlib.colors.to_rgb("lime")
+    assert texts[0].get_va() == "bottom"
+    ax = det.draw_boxes(boxes, labels=["a", "b"], colors="red", label_background=False, label_inside=True)
+    assert ax.texts[0].get_color() == "red" and ax.texts[0].get_bbox_patch() is None
+    assert ax.texts[0].get_va() == "top"
+    plt.close("all")
