@@ -60,3 +60,32 @@ def test_widget_recomputes_when_controls_change():
 def test_widget_rejects_bad_choices():
     with pytest.raises(ValueError, match="surface='saddle'"):
         wopt.optimizer_explorer(surface="saddle")
+
+
+def test_draw_paths_legend_can_be_left_to_the_figure():
+    paths = wopt.explorer_paths({"Adam": ("Adam", {"lr": 0.1})}, "beale", 20)
+    fig, ax = plt.subplots()
+    wopt.draw_paths(ax, "beale", paths, legend=False)
+    assert ax.get_legend() is None
+    assert [ln.get_label() for ln in ax.get_lines() if ln.get_label() == "Adam"] == ["Adam"]
+    wopt.draw_paths(ax, "beale", paths)
+    assert all(t.get_fontsize() >= 8 for t in ax.get_legend().get_texts())
+    plt.close(fig)
+
+
+def test_widget_figure_is_a_sharp_legible_2x_png():
+    """The explorer shows a 2x PNG no wider than the site's 784-px column, text >= 10 CSS px."""
+    import base64
+
+    from dlnotes._png import MIN_TEXT_KEY, png_size, read_text
+
+    box = wopt.optimizer_explorer(optimizer="RMSprop", surface="beale", steps=30)
+    (out,) = box.output.outputs
+    png = out["data"]["image/png"]
+    png = base64.b64decode(png) if isinstance(png, str) else png
+    css_width = out["metadata"]["image/png"]["width"]
+    assert css_width <= 784
+    assert png_size(png)[0] >= 1.95 * css_width                     # sharp on a 2x screen
+    min_text_image_px = float(read_text(png)[MIN_TEXT_KEY])
+    assert min_text_image_px * css_width / png_size(png)[0] >= 10   # legible on the page
+    plt.close("all")

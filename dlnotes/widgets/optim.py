@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import optim
 from .._validate import check_choice, check_int
+from ..plotting import figure_image
 
 __all__ = ["OPTIMIZERS", "DEFAULT_LR", "optimizer_kwargs", "explorer_paths", "draw_paths",
            "optimizer_explorer"]
@@ -90,7 +91,7 @@ def _log_norm(levels):
     return LogNorm(vmin=levels[0], vmax=levels[-1])
 
 
-def draw_paths(ax, surface, paths, upto=None, title=None, colors=None, filled=True):
+def draw_paths(ax, surface, paths, upto=None, title=None, colors=None, filled=True, legend=True):
     """Contours of ``surface`` and each path (up to step ``upto``) on ``ax``.
 
     Parameters
@@ -105,6 +106,9 @@ def draw_paths(ax, surface, paths, upto=None, title=None, colors=None, filled=Tr
         ``label -> colour``; defaults to :data:`COLORS` by optimizer name, then the cycle.
     filled : bool
         Shade between the contour lines (animations turn it off: smaller frames).
+    legend : bool
+        Draw a legend on ``ax`` (8 pt, legible at the site's width); turn it off to draw one
+        legend for several panels (``fig.legend``), the labels stay on the lines.
 
     Returns
     -------
@@ -133,8 +137,8 @@ def draw_paths(ax, surface, paths, upto=None, title=None, colors=None, filled=Tr
     ax.set_ylim(*s.ylim)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    if paths:
-        ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
+    if paths and legend:
+        ax.legend(loc="upper left", fontsize=8, framealpha=0.8)
     ax.set_title(title if title is not None else s.name, fontsize=9)
     return ax
 
@@ -159,6 +163,8 @@ def optimizer_explorer(optimizer="Adam", surface="rosenbrock", lr=None, momentum
     ipywidgets.VBox
         With ``.controls`` (dict of the widgets by name), ``.state`` (``"paths"``: the
         paths last computed, ``"kwargs"``: the optimizer's arguments) and ``.output``.
+        The figure is a 2x PNG (:func:`dlnotes.plotting.figure_image`) 5.5 in wide, shown
+        unscaled on the book's pages (at most 7.84 in), with text of at least 8 pt.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -199,7 +205,7 @@ def optimizer_explorer(optimizer="Adam", surface="rosenbrock", lr=None, momentum
         # Set the Output's content directly rather than capturing with ``with output:``,
         # which needs a front-end (nbval/nbclient differ); close so nothing leaks to the cell.
         output.outputs = ()
-        output.append_display_data(fig)
+        output.append_display_data(figure_image(fig))
         plt.close(fig)
 
     widgets.interactive_output(update, controls)
