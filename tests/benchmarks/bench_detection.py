@@ -1,5 +1,4 @@
 """HOG vs scikit-image and OpenCV, RoI Align/Pool and NMS vs torchvision (CPU), as ratios."""
-import cv2
 import numpy as np
 import torch
 import torchvision.ops as ops
@@ -13,7 +12,7 @@ from dlnotes.data import load_image
 _rng = np.random.default_rng(0)
 _image = load_image("astronaut", gray=True)                        # 512×512
 _window = np.round(_image[100:228, 200:264] * 255).astype(np.uint8)  # 128×64 Dalal–Triggs window
-_cv_hog = cv2.HOGDescriptor()
+_cv_hog = H.import_cv2_hog().HOGDescriptor()   # ImportError naming the contrib wheel if missing
 _x = _rng.standard_normal((2, 64, 50, 50)).astype(np.float32)
 _xy = _rng.uniform(0, 600, (128, 2))
 _boxes = np.concatenate([_rng.integers(0, 2, (128, 1)), _xy, _xy + _rng.uniform(32, 300, (128, 2))],
