@@ -74,7 +74,9 @@ def affine_matrix(size, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 
     size : (int, int)
         ``(H, W)``; the centre is ``((W - 1) / 2, (H - 1) / 2)`` in (x, y) pixel coordinates.
     angle : float
-        Degrees, counter-clockwise on screen (OpenCV's and torchvision's sign).
+        Degrees, counter-clockwise on screen (OpenCV's and torchvision's sign).  Multiples
+        of 90 give exact 0/±1 entries, so quarter turns of a square image are exact in every
+        dtype (``cv2.warpAffine`` then only copies pixels).
     translate : (float, float)
         ``(dx, dy)`` in pixels.
     scale : float
@@ -92,9 +94,13 @@ def affine_matrix(size, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 
         raise ValueError(f"scale must be > 0, got {scale!r}")
     h, w = size
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
-    a = math.radians(angle)
+    quarter, rest = divmod(float(angle), 90.0)
+    if rest == 0.0:   # exact quarter turns: cos(pi/2) is 6e-17 in floating point, not 0
+        c, s = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))[int(quarter) % 4]
+    else:
+        c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     # image y points down, so a counter-clockwise turn on screen is [[c, s], [-s, c]]
-    rot = scale * np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]])
+    rot = scale * np.array([[c, s], [-s, c]])
     sh = np.array([[1.0, math.tan(math.radians(shear[0]))], [math.tan(math.radians(shear[1])), 1.0]])
     lin = rot @ sh
     centre = np.array([cx, cy])
@@ -102,16 +108,46 @@ def affine_matrix(size, angle=0.0, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 
     return np.hstack([lin, offset[:, None]])
 
 
+def _pixel_permutation(matrix, border_value, image):
+    """The warp by indexing when ``matrix`` maps pixel centres onto pixel centres, else None.
+
+    A 2×2 part of signed unit entries (quarter turns, flips, transposes) and an integer
+    offset move every pixel to another pixel: bilinear interpolation is then a copy.  Done by
+    indexing it is exact in every dtype; ``cv2.warpAffine`` (OpenCV 5) rounds float32 results
+    of such maps by up to one ulp.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    lin, off = m[:, :2], m[:, 2]
+    if not (np.all(np.isin(lin, (-1.0, 0.0, 1.0))) and abs(np.linalg.det(lin)) == 1.0
+            and np.all(off == np.round(off))):
+        return None
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w]
+    # output (x, y) = lin @ (x_in, y_in) + off, and lin's inverse is its transpose
+    dx, dy = xs - off[0], ys - off[1]
+    x_in = np.rint(lin[0, 0] * dx + lin[1, 0] * dy).astype(int)
+    y_in = np.rint(lin[0, 1] * dx + lin[1, 1] * dy).astype(int)
+    inside = (x_in >= 0) & (x_in < w) & (y_in >= 0) & (y_in < h)
+    out = np.full_like(image, border_value)
+    out[inside] = image[y_in[inside], x_in[inside]]
+    return out
+
+
 def warp_affine(image, matrix, border_value=0.0):
     """Apply a 2×3 affine ``matrix`` (input -> output coordinates) with ``cv2.warpAffine``.
 
     Bilinear interpolation; pixels that come from outside the image get
     ``border_value`` (in the image's own units).  Returns the same shape and dtype.
+    A matrix that maps pixels onto pixels (quarter turns, flips, integer shifts) is applied
+    by indexing instead, which is exact in every dtype.
     """
     import cv2
 
     image = _check_image(image)
     h, w = image.shape[:2]
+    exact = _pixel_permutation(matrix, border_value, image)
+    if exact is not None:
+        return exact
     src = image if image.dtype in (np.uint8, np.float32, np.float64) else image.astype(np.float32)
     out = cv2.warpAffine(src, np.asarray(matrix, dtype=np.float64), (w, h), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)

@@ -161,7 +161,7 @@ class EarlyStopping:
 
 def train_classifier(model, x_train, y_train, x_val, y_val, *, epochs=50, lr=0.1,
                      batch_size=64, optimizer="sgd", momentum=0.9, weight_decay=0.0, l1=0.0,
-                     seed=0, early_stopping=None):
+                     seed=0, early_stopping=None, transform=None):
     """Train a torch classifier with cross-entropy; record losses and accuracies.
 
     Parameters
@@ -182,12 +182,29 @@ def train_classifier(model, x_train, y_train, x_val, y_val, *, epochs=50, lr=0.1
         Seeds the shuffling (a local ``torch.Generator``; global state is untouched).
     early_stopping : EarlyStopping, optional
         Checked on the validation loss after each epoch; the best weights are restored.
+    transform : callable, optional
+        ``transform(x_batch) -> x_batch``, applied to every training mini-batch as it is
+        drawn (*online* data augmentation: new variants every epoch); never to the
+        evaluation passes.  It must keep the batch's shape.
 
     Returns
     -------
     dict of lists
-        ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc`` (one entry per epoch),
-        plus ``stopped_epoch`` and ``best_epoch`` when ``early_stopping`` is given.
+        ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc`` (one entry per epoch,
+        measured in ``eval()`` mode on the un-transformed data), plus ``stopped_epoch`` and
+        ``best_epoch`` when ``early_stopping`` is given.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``optimizer``, non-positive ``epochs`` or ``batch_size``, inputs and
+        labels of different lengths, a ``transform`` that is not callable or that changes
+        the batch's shape.
+
+    Notes
+    -----
+    The model is trained in the dtype of its parameters; the chapters train in float64 so
+    that the printed results do not depend on the CPU's kernels or thread count.
     """
     import copy
 
@@ -200,6 +217,8 @@ def train_classifier(model, x_train, y_train, x_val, y_val, *, epochs=50, lr=0.1
     if len(x_train) != len(y_train) or len(x_val) != len(y_val):
         raise ValueError(f"x and y lengths differ: train {len(x_train)} vs {len(y_train)}, "
                          f"val {len(x_val)} vs {len(y_val)}")
+    if transform is not None and not callable(transform):
+        raise ValueError(f"transform must be a callable batch -> batch, got {type(transform).__name__}")
     gen = torch.Generator().manual_seed(seed)
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -218,7 +237,14 @@ def train_classifier(model, x_train, y_train, x_val, y_val, *, epochs=50, lr=0.1
     for epoch in range(epochs):
         model.train()
         for idx in torch.randperm(len(x_train), generator=gen).split(batch_size):
-            loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
+            xb = x_train[idx]
+            if transform is not None:
+                xb_new = transform(xb)
+                if tuple(xb_new.shape) != tuple(xb.shape):
+                    raise ValueError(f"transform changed the batch's shape from {tuple(xb.shape)} "
+                                     f"to {tuple(xb_new.shape)}")
+                xb = xb_new
+            loss = F.cross_entropy(model(xb), y_train[idx])
             if l1:
                 loss = loss + l1_penalty(weights, l1)
             opt.zero_grad()

@@ -51,6 +51,18 @@ def test_affine_matrix_equals_opencv_and_skimage(angle, s, tx, ty, h, w):
     np.testing.assert_allclose(m, t.params[:2], atol=1e-10)
 
 
+@pytest.mark.parametrize("angle, quarter", [(90, 1), (-90, 3), (180, 2), (270, 3), (360, 0), (-450, 3)])
+def test_quarter_turns_are_exact(angle, quarter):
+    """Multiples of 90 degrees give exact 0/1 entries (cos(pi/2) is 6e-17 in floating point),
+    so OpenCV only copies pixels: rotate equals np.rot90 bit for bit, in float32 too."""
+    m = A.affine_matrix((9, 9), angle)
+    assert set(np.unique(m[:, :2])) <= {-1.0, 0.0, 1.0}
+    np.testing.assert_allclose(m, cv2.getRotationMatrix2D((4.0, 4.0), angle, 1.0), atol=1e-12)
+    sq = np.random.default_rng(angle % 7).random((9, 9)).astype(np.float32)
+    np.testing.assert_array_equal(A.rotate(sq, np.random.default_rng(0), degrees=(angle, angle)),
+                                  np.rot90(sq, quarter))
+
+
 def test_shear_matrix():
     m = A.affine_matrix((11, 11), shear=(45, 0))
     np.testing.assert_allclose(m[:, :2], [[1, 1], [0, 1]], atol=1e-12)
@@ -165,3 +177,22 @@ def test_bad_input():
         A.sharpen(PHOTO, rng, alpha=(0, 2))
     with pytest.raises(ValueError, match="scale must be > 0"):
         A.affine_matrix((5, 5), scale=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(perm=st.sampled_from([((1, 0), (0, 1)), ((0, 1), (-1, 0)), ((-1, 0), (0, -1)), ((0, -1), (1, 0)),
+                             ((-1, 0), (0, 1)), ((1, 0), (0, -1)), ((0, 1), (1, 0)), ((0, -1), (-1, 0))]),
+       dx=st.integers(-12, 12), dy=st.integers(-12, 12), h=st.integers(1, 15), w=st.integers(1, 15),
+       border=st.sampled_from([0.0, 0.5]))
+def test_pixel_permutations_equal_opencv(perm, dx, dy, h, w, border):
+    """The indexing path for pixel-to-pixel maps equals cv2.warpAffine (float64 and uint8),
+    borders included, on odd, non-square sizes."""
+    m = np.hstack([np.array(perm, dtype=float), [[dx], [dy]]])
+    image = np.random.default_rng(h * 31 + w).random((h, w))
+    ref = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=border)
+    np.testing.assert_allclose(A.warp_affine(image, m, border), ref.reshape(h, w), atol=1e-12)
+    u8 = np.round(image * 255).astype(np.uint8)
+    ref8 = cv2.warpAffine(u8, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=int(border * 255))
+    np.testing.assert_array_equal(A.warp_affine(u8, m, int(border * 255)), ref8.reshape(h, w))

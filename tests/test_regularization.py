@@ -170,3 +170,44 @@ def test_train_classifier_early_stopping_restores_best():
         reg.train_classifier(model, xt, yt, xv, yv, optimizer="lbfgs")
     with pytest.raises(ValueError, match="lengths differ"):
         reg.train_classifier(model, xt, yt[:5], xv, yv)
+
+
+def test_train_classifier_transform_sees_every_training_batch_only():
+    """``transform`` is online augmentation: called once per training mini-batch, never on
+    the evaluation passes; the identity transform changes nothing."""
+    xt, yt, xv, yv = _toy()
+    seen = []
+
+    def spy(xb):
+        seen.append(xb.shape[0])
+        return xb
+
+    runs = []
+    for transform in (None, spy):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 2).double()
+        runs.append(reg.train_classifier(model, xt.double(), yt, xv.double(), yv, epochs=3, lr=0.1,
+                                         batch_size=16, transform=transform))
+    assert runs[0] == runs[1]
+    assert sorted(seen) == sorted([16] * 9 * 3 + [6] * 3)      # 150 = 9 x 16 + 6, 3 epochs
+
+
+def test_train_classifier_transform_changes_training_not_evaluation():
+    xt, yt, xv, yv = _toy()
+    flipped = []
+    for transform in (None, lambda xb: -xb):              # a transform that destroys the signal
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 2)
+        h = reg.train_classifier(model, xt, yt, xv, yv, epochs=15, lr=0.1, batch_size=16,
+                                 transform=transform)
+        flipped.append(h["val_acc"][-1])
+    assert flipped[0] > 0.9 and flipped[1] < 0.1           # trained on -x, evaluated on x
+
+
+def test_train_classifier_bad_transform():
+    xt, yt, xv, yv = _toy()
+    model = torch.nn.Linear(4, 2)
+    with pytest.raises(ValueError, match="transform must be a callable"):
+        reg.train_classifier(model, xt, yt, xv, yv, epochs=1, transform="flip")
+    with pytest.raises(ValueError, match=r"transform changed the batch's shape from \(16, 4\)"):
+        reg.train_classifier(model, xt, yt, xv, yv, epochs=1, batch_size=16, transform=lambda xb: xb[:, :2])
