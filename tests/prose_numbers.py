@@ -31,8 +31,10 @@ _SEP = r"[,\u202f\u2009\u00a0 ]"  # thousands separators: comma, (narrow) no-bre
 _NUM = re.compile(
     r"(?<![\w.\-/#§×*])"                     # not inside a word, id, path, section or 3×3
     r"(?P<num>\d{1,3}(?:" + _SEP + r"\d{3})+(?:\.\d+)?|\d+\.\d+|\d{4,})"
-    r"(?![\w.]*\d)(?!\.\w)"                   # not the start of 1.2.3 or 3.11.x
-    r"(?P<suffix>\s?(?:%|[kKMGB](?=[A-Za-z]*\b)(?!\w*[a-z]{3,}\w*\s)))?")
+    r"(?![\w.]*\d)(?!\.\w)(?![eE][-+−]?\d)"     # not the start of 1.2.3, 3.11.x or 9.8e+15
+    # a unit prefix: "4.1 M", "4.09 GMACs", "1.6 GFLOPs", "2 MB" (but the M of "77,856 MACs" is
+    # the unit itself)
+    r"(?P<suffix>\s?(?:%|[kKMGB](?=(?:MACs?|FLOPs?|B)?\b)))?")
 _SCI = re.compile(r"\d(?:\.\d+)?[eE][-+−]?\d+")
 _SUFFIX = {"%": 0.01, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}
 

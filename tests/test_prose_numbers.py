@@ -48,10 +48,16 @@ def test_figures_are_found_and_matched_by_rounding():
     cases = {"with 85,002 parameters": True, "with 83 000 parameters": False,
              "IoU ≈ 0.89": True, "IoU ≈ 0.86": False, "accuracy 97.5 %": True,
              "accuracy 97.6 %": False, "4.09 GMACs": True, "4.2 GMACs": False,
-             "ResNet 77.3 %": True, "ZFNet 1.60 GMACs": True}
+             "ResNet 77.3 %": True, "ZFNet 1.60 GMACs": True, "4.1 G multiply-adds": True}
     for text, backed in cases.items():
         (tok, value, dec, suffix), = pn.figures(text)
         assert pn.is_backed(value, dec, suffix, nums) is backed, text
+
+
+def test_units_and_exponents_are_read_as_written():
+    (tok, value, _, suffix), = pn.figures("it needs 77,856 MACs")
+    assert (tok, value, suffix) == ("77,856", 77856.0, "")          # MACs is the unit, not M
+    assert [t for t, *_ in pn.figures("about 9.8e+15 operations")] == ["9.8e+15"]
 
 
 def test_section_numbers_years_and_citations_are_not_figures():
