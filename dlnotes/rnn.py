@@ -4,7 +4,9 @@
   as ``torch.nn.RNN`` (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``).
 - :class:`RNN` -- an ``nn.Module`` that calls :func:`rnn`; ``load_state_dict`` of an
   ``nn.RNN`` works on it unchanged.
-- :func:`corrupt`, :class:`DenoisingAutoencoder` -- Vincent et al. (2008).
+- :func:`corrupt`, :class:`DenoisingAutoencoder` -- Vincent et al. (2008); with an L1
+  penalty on its code (``dlnotes.training.fit_autoencoder(code_l1=...)``) it is a sparse
+  autoencoder (Goodfellow, Bengio & Courville, *Deep Learning*, 2016, §14.2.1).
 """
 from __future__ import annotations
 
@@ -218,7 +220,9 @@ class DenoisingAutoencoder(nn.Module):
 
     Notes
     -----
-    The decoder ends in a sigmoid (pixels in [0, 1]) and is trained with binary
+    The code is the output of a ReLU, so it is non-negative and a unit is "off" when it is
+    exactly 0 (what a sparsity penalty on the code, ``fit_autoencoder(code_l1=...)``, pushes
+    towards).  The decoder ends in a sigmoid (pixels in [0, 1]) and is trained with binary
     cross-entropy or MSE against the clean input.  The paper uses one hidden layer and
     tied weights; this one is deeper and untied.
     """
@@ -229,14 +233,18 @@ class DenoisingAutoencoder(nn.Module):
         code = check_int("code", code, minimum=1)
         super().__init__()
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(in_features, hidden), nn.ReLU(),
-                                     nn.Linear(hidden, code))
-        self.decoder = nn.Sequential(nn.ReLU(), nn.Linear(code, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, code), nn.ReLU())
+        self.decoder = nn.Sequential(nn.Linear(code, hidden), nn.ReLU(),
                                      nn.Linear(hidden, in_features), nn.Sigmoid())
 
     def encode(self, x):
-        """``(N, 1, H, W) -> (N, code)``."""
+        """``(N, 1, H, W) -> (N, code)``, non-negative."""
         return self.encoder(x)
+
+    def decode(self, code):
+        """``(N, code) -> (N, H * W)`` pixels in [0, 1] (``forward`` reshapes them to the input)."""
+        return self.decoder(code)
 
     def forward(self, x):
         """``(N, 1, H, W) -> (N, 1, H, W)`` reconstruction in [0, 1]."""
-        return self.decoder(self.encoder(x)).view(x.shape)
+        return self.decode(self.encode(x)).view(x.shape)

@@ -123,8 +123,16 @@ def accuracy(logits, targets):
     return (logits.argmax(dim=1) == targets).sum().item() / len(targets)
 
 
-def _as_tensors(x, y, device):
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(device)  # (N, ...)
+def _param_dtype(model):
+    """The floating dtype of the model's first floating parameter (float32 if it has none)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
+
+
+def _as_tensors(x, y, device, dtype=torch.float32):
+    x = torch.as_tensor(np.asarray(x), dtype=dtype).to(device)        # (N, ...)
     y = torch.as_tensor(np.asarray(y, dtype=np.int64)).to(device)    # (N,)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}; pass matching arrays")
@@ -134,6 +142,8 @@ def _as_tensors(x, y, device):
 @torch.no_grad()
 def evaluate(model, x, y, batch_size=256, device=None):
     """Mean cross-entropy and accuracy of ``model`` on ``(x, y)`` in eval mode.
+
+    ``x`` is cast to the dtype of the model's parameters (float32 or float64).
 
     Parameters
     ----------
@@ -153,7 +163,7 @@ def evaluate(model, x, y, batch_size=256, device=None):
     batch_size = check_int("batch_size", batch_size, minimum=1)
     if device is None:
         device = next(model.parameters()).device
-    x, y = _as_tensors(x, y, device)
+    x, y = _as_tensors(x, y, device, _param_dtype(model))
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
@@ -168,12 +178,19 @@ def evaluate(model, x, y, batch_size=256, device=None):
 
 def fit(model, x_train, y_train, *, x_test=None, y_test=None, epochs=5, batch_size=64,
         lr=1e-3, optimizer="adam", weight_decay=0.0, momentum=0.9, schedule=None, seed=0,
-        device=None):
+        drop_last=False, device=None):
     """Train ``model`` with minibatch cross-entropy; return a per-epoch history.
 
     The shuffle order comes from a ``torch.Generator`` seeded with ``seed``, so two
     calls with equally initialised models give identical losses (on the CPU; on a GPU
     also call ``torch.use_deterministic_algorithms(True)``).
+
+    The model trains in the dtype of its parameters: the inputs are cast to it.  In
+    float32, another CPU's kernels or thread count round differently (about 1e-7) and the
+    differences grow over a few hundred steps until a loss's third digit moves; a float64
+    model (``model.double()``, or built under ``torch.set_default_dtype(torch.float64)``)
+    starts from differences near 1e-16, which stay far below printed digits (the book's
+    ``.ci/portability`` pass checks this for every chapter that trains).
 
     Parameters
     ----------
@@ -194,6 +211,9 @@ def fit(model, x_train, y_train, *, x_test=None, y_test=None, epochs=5, batch_si
         (``torch.optim.lr_scheduler.CosineAnnealingLR`` stepped every minibatch).
     seed : int
         Seed of the shuffling generator.
+    drop_last : bool
+        Skip the last, smaller minibatch of each epoch (as ``DataLoader(drop_last=True)``):
+        with batch norm, a batch of a few samples gives noisy statistics and a loss spike.
     device : torch.device, optional
         Defaults to :func:`dlnotes.get_device`.
 
@@ -201,7 +221,7 @@ def fit(model, x_train, y_train, *, x_test=None, y_test=None, epochs=5, batch_si
     -------
     dict
         ``train_loss``: mean training loss of each epoch (running average over its
-        minibatches); ``train_acc``; ``step_loss``: every minibatch loss; and, when a
+        minibatches, per sample seen); ``train_acc``; ``step_loss``: every minibatch loss; and, when a
         test set is given, ``test_loss`` and ``test_acc`` after each epoch.
 
     Raises
@@ -223,13 +243,17 @@ def fit(model, x_train, y_train, *, x_test=None, y_test=None, epochs=5, batch_si
         raise ValueError("model has no trainable parameters (all frozen?); unfreeze some layers")
     device = get_device() if device is None else torch.device(device)
     model.to(device)
-    x, y = _as_tensors(x_train, y_train, device)
+    x, y = _as_tensors(x_train, y_train, device, _param_dtype(model))
     if optimizer == "adam":
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     else:
         opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     n = len(x)
-    steps = epochs * -(-n // batch_size)
+    used = n - n % batch_size if drop_last else n                      # samples per epoch
+    if used == 0:
+        raise ValueError(f"drop_last=True with batch_size={batch_size} > {n} samples leaves no batch; "
+                         f"use a smaller batch_size")
+    steps = epochs * -(-used // batch_size)
     sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
              if schedule == "cosine" else None)
     gen = torch.Generator().manual_seed(seed)
@@ -240,7 +264,7 @@ def fit(model, x_train, y_train, *, x_test=None, y_test=None, epochs=5, batch_si
         model.train()
         order = torch.randperm(n, generator=gen).to(device)             # (N,)
         loss_sum, correct = 0.0, 0
-        for start in range(0, n, batch_size):
+        for start in range(0, used, batch_size):
             idx = order[start:start + batch_size]
             logits = model(x[idx])                                      # (B, C)
             loss = F.cross_entropy(logits, y[idx])
@@ -252,8 +276,8 @@ def fit(model, x_train, y_train, *, x_test=None, y_test=None, epochs=5, batch_si
             history["step_loss"].append(loss.item())
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(1) == y[idx]).sum().item()
-        history["train_loss"].append(loss_sum / n)
-        history["train_acc"].append(correct / n)
+        history["train_loss"].append(loss_sum / used)
+        history["train_acc"].append(correct / used)
         if x_test is not None:
             test_loss, test_acc = evaluate(model, x_test, y_test, device=device)
             history["test_loss"].append(test_loss)
@@ -262,8 +286,14 @@ def fit(model, x_train, y_train, *, x_test=None, y_test=None, epochs=5, batch_si
 
 
 def fit_autoencoder(model, x_train, *, noise=0.3, kind="mask", epochs=10, batch_size=64,
-                    lr=1e-3, seed=0, device=None):
-    """Train a denoising autoencoder: reconstruct clean ``x`` from ``corrupt(x)``.
+                    lr=1e-3, code_l1=0.0, seed=0, device=None):
+    """Train a denoising (or sparse) autoencoder: reconstruct clean ``x`` from ``corrupt(x)``.
+
+    The loss of a batch is ``BCE(model(x~), x) + code_l1 * mean_n ||model.encode(x~)_n||_1``:
+    binary cross-entropy per pixel, plus, for a sparse autoencoder, the L1 norm of each
+    code vector averaged over the batch (Goodfellow, Bengio & Courville, *Deep Learning*,
+    2016, §14.2.1: ``L(x, g(f(x))) + Ω(h)`` with ``Ω(h) = λ Σ_i |h_i|``).  The model trains
+    in the dtype of its parameters.
 
     Parameters
     ----------
@@ -275,17 +305,23 @@ def fit_autoencoder(model, x_train, *, noise=0.3, kind="mask", epochs=10, batch_
         plain autoencoder.
     epochs, batch_size, lr, seed, device :
         As in :func:`fit` (Adam; the seed drives both the shuffle and the noise).
+    code_l1 : float
+        Weight λ of the L1 penalty on the code; 0 (the default) trains without it.  Needs
+        ``model.encode`` and ``model.decode`` (as :class:`dlnotes.rnn.DenoisingAutoencoder`
+        has); a model with both is trained through them, ``decode(encode(x~))``.
 
     Returns
     -------
     dict
         ``train_loss``: mean binary cross-entropy between reconstruction and clean
-        input, per epoch.
+        input, per epoch (without the penalty); ``code_l1`` (for a model with ``encode``
+        and ``decode``): mean L1 norm of the code, per epoch.
 
     Raises
     ------
     ValueError
-        For non-positive ``epochs``/``batch_size``/``lr`` or inputs outside [0, 1].
+        For non-positive ``epochs``/``batch_size``/``lr``, a negative ``code_l1``, inputs
+        outside [0, 1], or ``code_l1 > 0`` with a model without ``encode``/``decode``.
     """
     from .rnn import corrupt
 
@@ -293,29 +329,46 @@ def fit_autoencoder(model, x_train, *, noise=0.3, kind="mask", epochs=10, batch_
     batch_size = check_int("batch_size", batch_size, minimum=1)
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
-    x = np.asarray(x_train, dtype=np.float32)
+    if not code_l1 >= 0:
+        raise ValueError(f"code_l1 must be >= 0, got {code_l1!r}")
+    if code_l1 > 0 and not (callable(getattr(model, "encode", None))
+                            and callable(getattr(model, "decode", None))):
+        raise ValueError("code_l1 > 0 needs the model's code: give the model encode(x) and "
+                         "decode(code) methods (DenoisingAutoencoder has both)")
+    x = np.asarray(x_train)
     if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError(f"x_train must lie in [0, 1] (binary cross-entropy targets), got values in "
                          f"[{x.min():.3g}, {x.max():.3g}]; rescale the images first")
     device = get_device() if device is None else torch.device(device)
     model.to(device)
-    x = torch.as_tensor(x).to(device)                                   # (N, ...)
+    x = torch.as_tensor(x, dtype=_param_dtype(model)).to(device)        # (N, ...)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    history = {"train_loss": []}
+    has_code = callable(getattr(model, "encode", None)) and callable(getattr(model, "decode", None))
+    history = {"train_loss": [], "code_l1": []} if has_code else {"train_loss": []}
     for _ in range(epochs):
         model.train()
         order = torch.randperm(len(x), generator=gen).to(device)
-        total = 0.0
+        total, total_l1 = 0.0, 0.0
         for start in range(0, len(x), batch_size):
             clean = x[order[start:start + batch_size]]                      # (B, ...)
             noisy = corrupt(clean.cpu(), noise, kind, generator=gen).to(device)
-            loss = F.binary_cross_entropy(model(noisy), clean)
+            if has_code:
+                code = model.encode(noisy)                                  # (B, code)
+                recon = model.decode(code).view(clean.shape)                # (B, ...)
+                l1 = code.abs().sum(1).mean()
+            else:
+                recon, l1 = model(noisy), torch.zeros(())
+            bce = F.binary_cross_entropy(recon, clean)
+            loss = bce + code_l1 * l1 if code_l1 > 0 else bce
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.item() * len(clean)
+            total += bce.item() * len(clean)
+            total_l1 += l1.item() * len(clean)
         history["train_loss"].append(total / len(x))
+        if has_code:
+            history["code_l1"].append(total_l1 / len(x))
     return history
 
 

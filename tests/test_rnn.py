@@ -156,9 +156,11 @@ def test_corrupt_bad_arguments(kwargs, match):
 def test_autoencoder_shapes_and_range():
     model = DenoisingAutoencoder(in_features=64, hidden=20, code=5)
     x = torch.rand(7, 1, 8, 8)
-    assert model.encode(x).shape == (7, 5)
+    code = model.encode(x)
+    assert code.shape == (7, 5) and (code >= 0).all()          # a ReLU code: off is exactly 0
     y = model(x)
     assert y.shape == x.shape
+    assert torch.equal(y, model.decode(code).view(x.shape))
     assert ((y >= 0) & (y <= 1)).all()
     assert sum(p.numel() for p in model.parameters()) == (64 * 20 + 20) + (20 * 5 + 5) + \
         (5 * 20 + 20) + (20 * 64 + 64)

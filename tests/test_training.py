@@ -1,4 +1,6 @@
 """dlnotes.training: splits, a deterministic fit loop, deep nets, freezing."""
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -100,6 +102,32 @@ def test_fit_is_deterministic(kwargs):
     h3, _ = _run(0, 1, **kwargs)                     # another shuffle changes the losses
     assert h3["step_loss"] != h1["step_loss"]
     assert len(h1["step_loss"]) == 2 * 10            # ceil(300 / 32) steps per epoch
+
+
+def test_fit_drop_last_skips_the_short_batch_like_a_dataloader():
+    x_tr, y_tr, _, _ = _small_problem()                       # 300 samples, 32 per batch: 9 full
+    with seeded(0):
+        model = deep_net(4, width=4)
+    reference = copy.deepcopy(model)
+    hist = fit(model, x_tr, y_tr, epochs=2, batch_size=32, seed=3, drop_last=True, device="cpu")
+    assert len(hist["step_loss"]) == 2 * 9
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
+    opt = torch.optim.Adam(reference.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(2):
+        reference.train()
+        order = torch.randperm(len(x), generator=gen).tolist()     # the batches, by torch's sampler
+        for idx in torch.utils.data.BatchSampler(order, batch_size=32, drop_last=True):
+            loss = nn.functional.cross_entropy(reference(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    assert hist["step_loss"] == losses
+    assert hist["train_loss"][-1] == pytest.approx(np.mean(losses[-9:]), rel=1e-12)
+    with pytest.raises(ValueError, match="leaves no batch"):
+        fit(model, x_tr, y_tr, batch_size=301, drop_last=True, device="cpu")
 
 
 def test_seeded_restores_global_state():
@@ -250,3 +278,104 @@ def test_fit_autoencoder_rejects_unscaled_images():
     from dlnotes.training import fit_autoencoder
     with pytest.raises(ValueError, match="x_train must lie in \\[0, 1\\]"):
         fit_autoencoder(DenoisingAutoencoder(64, 8, 2), np.full((4, 1, 8, 8), 16.0), device="cpu")
+
+
+def test_sparse_autoencoder_loss_is_bce_plus_l1_of_the_code():
+    """One full-batch step of fit_autoencoder(code_l1=λ) == one Adam step on BCE + λ·mean‖h‖₁."""
+    from dlnotes.rnn import DenoisingAutoencoder
+    from dlnotes.training import fit_autoencoder
+    x = split_digits(8, rng=np.random.default_rng(0))[0][:50].astype(np.float64)   # (50, 1, 8, 8)
+    with seeded(0):
+        model = DenoisingAutoencoder(in_features=64, hidden=16, code=6).double()
+    reference = copy.deepcopy(model)
+    hist = fit_autoencoder(model, x, noise=0.0, epochs=1, batch_size=50, lr=1e-2, code_l1=0.05,
+                           seed=0, device="cpu")
+    xt = torch.from_numpy(x)
+    opt = torch.optim.Adam(reference.parameters(), lr=1e-2)
+    order = torch.randperm(50, generator=torch.Generator().manual_seed(0))
+    clean = xt[order]
+    code = reference.encode(clean)                                         # (50, 6), >= 0
+    bce = nn.functional.binary_cross_entropy(reference(clean), clean)
+    l1 = code.abs().sum(1).mean()
+    opt.zero_grad()
+    (bce + 0.05 * l1).backward()
+    opt.step()
+    assert hist["train_loss"] == [pytest.approx(bce.item(), rel=1e-12)]
+    assert hist["code_l1"] == [pytest.approx(l1.item(), rel=1e-12)]
+    for p, q in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-12)
+
+
+def test_code_l1_makes_the_code_sparser():
+    from dlnotes.rnn import DenoisingAutoencoder
+    from dlnotes.training import fit_autoencoder
+    x = split_digits(8, rng=np.random.default_rng(0))[0][:300]
+    codes = {}
+    for lam in (0.0, 0.02):
+        with seeded(0):
+            model = DenoisingAutoencoder(in_features=64, hidden=32, code=16)
+        h = fit_autoencoder(model, x, noise=0.0, epochs=15, batch_size=32, lr=3e-3, code_l1=lam,
+                            device="cpu")
+        with torch.no_grad():
+            codes[lam] = model.encode(torch.from_numpy(x))
+        assert len(h["code_l1"]) == 15                                 # recorded every epoch
+    assert (codes[0.02] > 0).float().mean() < 0.5 * (codes[0.0] > 0).float().mean()
+    assert codes[0.02].abs().sum(1).mean() < 0.2 * codes[0.0].abs().sum(1).mean()
+
+
+def test_code_l1_bad_arguments():
+    from dlnotes.rnn import DenoisingAutoencoder
+    from dlnotes.training import fit_autoencoder
+    x = np.zeros((4, 1, 8, 8))
+    with pytest.raises(ValueError, match="code_l1 must be >= 0"):
+        fit_autoencoder(DenoisingAutoencoder(64, 8, 2), x, code_l1=-0.1, device="cpu")
+    plain = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.Sigmoid(), nn.Unflatten(1, (1, 8, 8)))
+    with pytest.raises(ValueError, match="needs the model's code"):
+        fit_autoencoder(plain, x, code_l1=0.1, device="cpu")
+    h = fit_autoencoder(plain, x, epochs=1, device="cpu")              # no code: no code_l1 record
+    assert set(h) == {"train_loss"}
+
+
+# ----------------------------------------------------------------- dtype
+def test_fit_trains_a_float64_model_in_float64_and_equals_a_plain_loop():
+    """fit == the textbook loop (same permutation, Adam, cross-entropy), bit for bit, in float64."""
+    x_tr, y_tr, _, _ = _small_problem()                       # float32 arrays
+    with seeded(0):
+        model = deep_net(4, width=8).double()
+    reference = copy.deepcopy(model)
+    hist = fit(model, x_tr, y_tr, epochs=2, batch_size=64, lr=1e-3, seed=5, device="cpu")
+    assert all(p.dtype == torch.float64 for p in model.parameters())
+
+    x = torch.as_tensor(x_tr, dtype=torch.float64)            # (300, 1, 8, 8)
+    y = torch.as_tensor(y_tr)
+    opt = torch.optim.Adam(reference.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(5)
+    losses = []
+    for _ in range(2):
+        reference.train()
+        order = torch.randperm(len(x), generator=gen)
+        for start in range(0, len(x), 64):
+            idx = order[start:start + 64]
+            loss = nn.functional.cross_entropy(reference(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    assert hist["step_loss"] == losses
+    for p, q in zip(model.parameters(), reference.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_fit_and_evaluate_cast_inputs_to_the_model_dtype():
+    x_tr, y_tr, x_te, y_te = _small_problem()
+    for dtype in (torch.float32, torch.float64):
+        with seeded(0):
+            model = deep_net(4, width=4).to(dtype)
+        fit(model, x_tr.astype(np.float64), y_tr, epochs=1, device="cpu")   # float64 input too
+        assert next(model.parameters()).dtype == dtype
+        loss, _ = evaluate(model, x_te, y_te)
+        model.eval()
+        with torch.no_grad():
+            direct = nn.functional.cross_entropy(model(torch.as_tensor(x_te, dtype=dtype)),
+                                                 torch.as_tensor(y_te)).item()
+        assert loss == pytest.approx(direct, rel=1e-12 if dtype == torch.float64 else 1e-5)
