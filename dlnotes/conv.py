@@ -328,12 +328,9 @@ def conv_connections(in_channels, out_channels, kernel_size, output_size, groups
     ValueError
         If the channels are not divisible by ``groups``.
     """
-    c_in = check_int("in_channels", in_channels, 1)
-    c_out = check_int("out_channels", out_channels, 1)
-    g = check_int("groups", groups, 1)
-    if c_in % g or c_out % g:
-        raise ValueError(f"in_channels={c_in} and out_channels={c_out} must both be divisible "
-                         f"by groups={g}")
+    from ._conv_cost import _channels
+
+    c_in, c_out, g = _channels(in_channels, out_channels, groups)
     kh, kw = pair("kernel_size", kernel_size, 1)
     ho, wo = pair("output_size", output_size, 1)
     return ho * wo * c_out * ((c_in // g) * kh * kw + (1 if bias else 0))

@@ -131,7 +131,9 @@ def _cleared_copy(src: pathlib.Path, root: pathlib.Path) -> str:
 
 
 WAIT_ALL_RAN = """() => {
-  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+  // a cell whose input is collapsed (the hidden exercise checks) shows an empty prompt
+  const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+      .filter(p => p.textContent.trim());
   return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
 }"""
 
