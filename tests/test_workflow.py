@@ -1,4 +1,5 @@
 """The GitHub Actions workflow is valid YAML and runs exactly the README's commands."""
+import json
 import pathlib
 import re
 
@@ -67,3 +68,42 @@ def test_workflow_publishes_site_from_main_only():
     assert "refs/heads/main" in deploy["if"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"])
+
+
+def _training_rule():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("training_chapters",
+                                                  ROOT / ".ci" / "training_chapters.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_portability_default_set_holds_every_chapter_that_trains():
+    rule = _training_rule()
+    chosen = {p.name for p in rule.training_chapters()}
+    # the three chapters whose saved outputs once moved with the CPU (issue 11) are in it
+    assert {"05_regularisation.ipynb", "13_training_cnns.ipynb", "15_hog.ipynb"} <= chosen
+    # the rule reads code, not prose: each form of fitting is caught, a closed form is not
+    for src in ["opt.step()", "model = fit(net, data)", "clf.fit(X, y)", "train_mlp(x)",
+                "fit_autoencoder(ae, x)", "w = w - lr * grad"]:
+        assert rule.TRAINS.search(src), src
+    for src in ["y = conv2d(x, w)", "profile(x)",
+                "s = benefit(x)"]:
+        assert not rule.TRAINS.search(src), src
+    # a chapter outside the set uses no optimizer and no scikit-learn (one backward() to read a
+    # gradient is not fitting)
+    for nb in sorted((ROOT / "book").glob("*.ipynb")):
+        if nb.name not in chosen:
+            code = "".join("".join(c["source"]) for c in json.loads(nb.read_text("utf-8"))["cells"]
+                           if c["cell_type"] == "code")
+            assert not re.search(r"torch\.optim|optim\.|sklearn", code), nb.name
+
+
+def test_portability_pass_uses_other_kernels_and_two_threads():
+    text = (ROOT / ".ci" / "portability").read_text(encoding="utf-8")
+    for var in ["ATEN_CPU_CAPABILITY=default", "MKL_CBWR=COMPATIBLE", "ONEDNN_MAX_CPU_ISA=SSE41",
+                "OPENBLAS_CORETYPE=Sandybridge", "OMP_NUM_THREADS=2"]:
+        assert var in text
+    assert "unset MPLBACKEND" in text
+    assert "training_chapters.py" in text and "--all" in text
