@@ -104,6 +104,21 @@ def test_fit_is_deterministic(kwargs):
     assert len(h1["step_loss"]) == 2 * 10            # ceil(300 / 32) steps per epoch
 
 
+def _adam_loop(model, x, y, batches, epochs=2, lr=1e-3):
+    """The textbook loop: Adam on cross-entropy over ``batches()`` (index batches) per epoch."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        for idx in batches():
+            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    return losses
+
+
 def test_fit_drop_last_skips_the_short_batch_like_a_dataloader():
     x_tr, y_tr, _, _ = _small_problem()                       # 300 samples, 32 per batch: 9 full
     with seeded(0):
@@ -113,17 +128,9 @@ def test_fit_drop_last_skips_the_short_batch_like_a_dataloader():
     assert len(hist["step_loss"]) == 2 * 9
     gen = torch.Generator().manual_seed(3)
     x, y = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
-    opt = torch.optim.Adam(reference.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(2):
-        reference.train()
-        order = torch.randperm(len(x), generator=gen).tolist()     # the batches, by torch's sampler
-        for idx in torch.utils.data.BatchSampler(order, batch_size=32, drop_last=True):
-            loss = nn.functional.cross_entropy(reference(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+    # the batches, by torch's own sampler
+    losses = _adam_loop(reference, x, y, lambda: torch.utils.data.BatchSampler(
+        torch.randperm(len(x), generator=gen).tolist(), batch_size=32, drop_last=True))
     assert hist["step_loss"] == losses
     assert hist["train_loss"][-1] == pytest.approx(np.mean(losses[-9:]), rel=1e-12)
     with pytest.raises(ValueError, match="leaves no batch"):
@@ -348,19 +355,8 @@ def test_fit_trains_a_float64_model_in_float64_and_equals_a_plain_loop():
 
     x = torch.as_tensor(x_tr, dtype=torch.float64)            # (300, 1, 8, 8)
     y = torch.as_tensor(y_tr)
-    opt = torch.optim.Adam(reference.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(5)
-    losses = []
-    for _ in range(2):
-        reference.train()
-        order = torch.randperm(len(x), generator=gen)
-        for start in range(0, len(x), 64):
-            idx = order[start:start + 64]
-            loss = nn.functional.cross_entropy(reference(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+    losses = _adam_loop(reference, x, y, lambda: torch.randperm(len(x), generator=gen).split(64))
     assert hist["step_loss"] == losses
     for p, q in zip(model.parameters(), reference.parameters()):
         assert torch.equal(p, q)
