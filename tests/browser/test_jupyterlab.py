@@ -1,8 +1,8 @@
 """The chapters' widgets respond in a real JupyterLab, driven by headless Chromium.
 
 For each widget chapter: start JupyterLab on loopback (a random token, a temporary root
-folder holding a copy of the chapter with its outputs cleared), open the notebook, run all
-cells, move the widget's slider with the keyboard as a reader would, and assert that the
+folder holding a copy of the chapter's setup, imports and widget cells, outputs cleared), open
+the notebook, run all cells, move the widget's slider with the keyboard as a reader would, and assert that the
 image the widget draws changes.  The site's pages only show saved widget state; this is
 the test that the live widget works.
 """
@@ -117,8 +117,15 @@ def _shutdown_kernels(url, token):
         _api(url, token, f"/api/kernels/{kernel['id']}", method="DELETE")
 
 
-def _cleared_copy(src: pathlib.Path, root: pathlib.Path) -> str:
+def _cleared_copy(src: pathlib.Path, root: pathlib.Path, widget: str | None = None) -> str:
+    """Copy a chapter into the lab's root, outputs cleared.  With ``widget``, keep only the code
+    cells up to the one that imports it (the setup cell, the chapter's imports) and the cells
+    that call it: nbval already runs the whole chapter; this test is about the live widget."""
     nb = nbformat.read(src, as_version=4)
+    if widget is not None:
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        first = next(i for i, c in enumerate(code) if "import" in c.source and widget in c.source)
+        nb.cells = code[:first + 1] + [c for c in code[first + 1:] if f"{widget}(" in c.source]
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -144,7 +151,7 @@ def test_widget_responds_in_jupyterlab(browser, lab, widget, tmp_path):
     if not _shows_widget(chapter, widget):
         pytest.skip(f"{chapter.name} does not show {widget} yet")
     url, token, root = lab
-    name = _cleared_copy(chapter, root)
+    name = _cleared_copy(chapter, root, widget)
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
