@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validate import check_choice
+from ._validate import check_choice, check_int
 
 __all__ = ["GraphNode", "autograd_graph", "layered_layout", "draw_autograd_graph"]
 
@@ -133,12 +133,14 @@ def layered_layout(nodes, edges, sweeps=4):
     Raises
     ------
     ValueError
-        If an edge names a node that does not exist or the edges contain a cycle.
+        If an edge names a node that does not exist, the edges contain a cycle, or
+        ``sweeps`` is negative.
     """
+    sweeps = check_int("sweeps", sweeps, minimum=0)
     n = len(nodes)
     for i, j in edges:
         if not (0 <= i < n and 0 <= j < n):
-            raise ValueError(f"edge ({i}, {j}) refers to a node outside 0..{n - 1}")
+            raise ValueError(f"edges: ({i}, {j}) refers to a node outside 0..{n - 1}")
     users = {j: [] for j in range(n)}                     # j -> the nodes that consume j
     inputs = {i: [] for i in range(n)}
     for i, j in edges:
@@ -242,6 +244,8 @@ def draw_autograd_graph(output, names=None, ax=None, fontsize=8, direction="forw
     check_choice("direction", direction, ("forward", "backward"))
     if not fontsize > 0:
         raise ValueError(f"fontsize must be > 0, got {fontsize!r}")
+    if not max_width > 0:
+        raise ValueError(f"max_width must be > 0 inches, got {max_width!r}")
     nodes, edges = output if isinstance(output, tuple) else autograd_graph(output, names)
     pos = layered_layout(nodes, edges)
     n_cols = max(c for c, _ in pos.values()) + 1

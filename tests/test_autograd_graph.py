@@ -142,6 +142,8 @@ def test_layout_rejects_bad_edges():
         layered_layout([None, None], [(0, 2)])
     with pytest.raises(ValueError, match="cycle"):
         layered_layout([None, None, None], [(0, 1), (1, 2), (2, 1)])
+    with pytest.raises(ValueError, match="sweeps must be >= 0"):
+        layered_layout([None, None], [(0, 1)], sweeps=-1)
 
 
 # ----------------------------------------------------------------- drawing
@@ -209,4 +211,6 @@ def test_drawing_on_a_given_axes_and_errors():
         draw_autograd_graph(y, direction="sideways")
     with pytest.raises(ValueError, match="fontsize must be > 0"):
         draw_autograd_graph(y, fontsize=0)
+    with pytest.raises(ValueError, match="max_width must be > 0 inches, got -1"):
+        draw_autograd_graph(y, max_width=-1)
     plt.close("all")
